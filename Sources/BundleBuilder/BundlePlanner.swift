@@ -1,0 +1,150 @@
+import HadoopConfig
+import OCISpec
+import RuntimeBase
+import StrictJSON
+import YarnContract
+
+/// Pure function from (launch request, config, host facts, runtime) to the OCI bundle. Deterministic: the same
+/// inputs always give the same `config.json` bytes (golden-tested).
+public enum BundlePlanner {
+    /// Where kyr-init appears inside the container: under /dev, a tmpfs every runtime creates, so no image needs a
+    /// mountpoint for it and no read-only rootfs has to be written to.
+    public static let initPath = "/dev/.kyr-init"
+    public static let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    public static let compatPath = "/dev/.kyr-compat.so"
+
+    /// Debian 12's gVisor rejects AT_NO_AUTOMOUNT in statx/fstatat, which breaks `ls -l` in every YARN
+    /// launch script; kyr-compat.so clears the flag (Sources/KyrInit/kyr-compat.c).
+    static func usesCompat(_ runtime: String, _ host: HostFacts) -> Bool { runtime == "runsc" && host.compatLibrary != nil }
+
+    public static func plan(_ request: LaunchRequest, config: KataSection, host: HostFacts, runtime: String,
+                            bundleDirectory: AbsolutePath) throws(RuntimeError) -> BundlePlan {
+        let vcores = request.vcores ?? config.defaultVCores
+        let memoryMiB = request.memoryMiB ?? config.defaultMemoryMiB
+        let hostView = config.rootfs == "host"
+        let rootPath = hostView ? try bundleDirectory.appending("rootfs").value : config.rootfs
+
+        let process = Spec.Process(
+            args: [initPath, "/bin/bash", try request.workDirectory.appending("launch_container.sh").value],
+            env: environment(request, runtime: runtime) + (usesCompat(runtime, host) ? ["LD_PRELOAD=\(compatPath)"] : []),
+            cwd: request.workDirectory.value,
+            user: .init(uid: host.runAsUser.uid, gid: host.runAsUser.gid,
+                        additionalGids: host.runAsUser.groups.filter { $0 != host.runAsUser.gid }, umask: 0o027),
+            capabilities: .init(bounding: [], effective: [], permitted: [], inheritable: [], ambient: []),
+            noNewPrivileges: true,
+            rlimits: [])   // inherit the NodeManager's limits, as container-executor does
+
+        var namespaces = ["pid", "ipc", "uts", "mount"]
+        if config.network == "none" { namespaces.append("network") }
+
+        let linux = Spec.Linux(
+            namespaces: namespaces,
+            cgroupsPath: "/kata-yarn-runtime/\(request.containerId.value)",
+            resources: .init(memoryLimitBytes: Int64(memoryMiB) * 1024 * 1024, cpuShares: UInt64(vcores) * 1024,
+                             cpuQuota: Int64(vcores) * 100_000, cpuPeriod: 100_000, pidsLimit: config.pidsLimit),
+            maskedPaths: maskedPaths, readonlyPaths: readonlyPaths,
+            seccomp: (host.seccompProfile ?? OCISeccomp.yarnDefault).json)
+
+        let spec = Spec(
+            process: process,
+            root: .init(path: rootPath, readonly: true),
+            hostname: hostname(request, config: config, host: host),
+            mounts: try mounts(request, config: config, host: host, hostView: hostView, memoryMiB: memoryMiB, runtime: runtime),
+            annotations: annotations(request, config: config, runtime: runtime, vcores: vcores, memoryMiB: memoryMiB),
+            linux: linux)
+        return BundlePlan(spec: spec, rootfsSymlinks: hostView ? host.rootSymlinks : [:], ownsRootfs: hostView, runtime: runtime)
+    }
+
+    static let maskedPaths = [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug",
+        "/proc/scsi", "/proc/timer_list", "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+    ]
+    static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+    static func environment(_ request: LaunchRequest, runtime: String) -> [String] {
+        [
+            "PATH=\(path)",
+            "USER=\(request.users.runAsUser.value)",
+            "LOGNAME=\(request.users.runAsUser.value)",
+            "HOME=\(request.workDirectory.value)",
+            "CONTAINER_ID=\(request.containerId.value)",
+            "KATA_YARN_RUNTIME=\(runtime)",
+        ]
+    }
+
+    static func hostname(_ request: LaunchRequest, config: KataSection, host: HostFacts) -> String {
+        if config.hostname == "host" { return host.nodename }
+        // container_e17_1795555676958_0001_01_000002 → c-1795555676958-0001-01-000002 (≤ 63 chars, DNS-safe)
+        let digits = request.containerId.value.split(separator: "_").dropFirst().filter { !$0.hasPrefix("e") }
+        return String(("c-" + digits.joined(separator: "-")).prefix(63))
+    }
+
+    static func mounts(_ request: LaunchRequest, config: KataSection, host: HostFacts, hostView: Bool,
+                       memoryMiB: UInt64, runtime: String) throws(RuntimeError) -> [Spec.Mount] {
+        let shmMiB = min(memoryMiB / 2, 512)
+        var list: [Spec.Mount] = [
+            .init(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+            .init(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            .init(destination: "/dev/pts", type: "devpts", source: "devpts",
+                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+            .init(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=\(shmMiB)m"]),
+            .init(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
+            .init(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+        ]
+        if hostView {
+            for dir in config.hostDirectories {
+                let path = try AbsolutePath(dir, code: .invalidConfigFile)
+                guard host.existingPaths.contains(path) else { continue }
+                list.append(readOnlyBind(path))
+            }
+        }
+        for tmp in ["/tmp", "/var/tmp"] {
+            list.append(.init(destination: tmp, type: "tmpfs", source: "tmpfs",
+                              options: ["nosuid", "nodev", "mode=1777", "size=\(config.tmpSizeMiB)m"]))
+        }
+        for extra in config.readOnlyMounts {
+            let path = try AbsolutePath(extra, code: .invalidConfigFile)
+            if host.existingPaths.contains(path) { list.append(readOnlyBind(path)) }
+        }
+        let user = request.users.yarnUser.value
+        for local in request.localDirectories {
+            let userDir = try local.appending("usercache").appending(user)
+            list.append(readWriteBind(try userDir.appending("appcache").appending(request.applicationId.value)))
+            for cache in [try userDir.appending("filecache"), try local.appending("filecache")] where host.existingPaths.contains(cache) {
+                list.append(readOnlyBind(cache))
+            }
+        }
+        for log in request.containerLogDirectories { list.append(readWriteBind(log)) }
+        list.append(.init(destination: initPath, type: "bind", source: host.initBinary.value, options: ["bind", "ro", "nodev", "nosuid"]))
+        if let compat = host.compatLibrary, runtime == "runsc" {
+            list.append(.init(destination: compatPath, type: "bind", source: compat.value, options: ["bind", "ro", "nodev", "nosuid"]))
+        }
+        return list
+    }
+
+    static func readOnlyBind(_ path: AbsolutePath) -> Spec.Mount {
+        .init(destination: path.value, type: "bind", source: path.value, options: ["rbind", "ro", "nosuid", "nodev", "rprivate"])
+    }
+
+    static func readWriteBind(_ path: AbsolutePath) -> Spec.Mount {
+        .init(destination: path.value, type: "bind", source: path.value, options: ["rbind", "rw", "nosuid", "nodev", "rprivate"])
+    }
+
+    static func annotations(_ request: LaunchRequest, config: KataSection, runtime: String, vcores: UInt32,
+                            memoryMiB: UInt64) -> [String: String] {
+        [
+            KataAnnotation.defaultVCPUs: String(vcores),
+            KataAnnotation.defaultMemoryMiB: String(memoryMiB + config.vmMemoryOverheadMiB),
+            KataAnnotation.sharedFS: config.sharedFilesystem,
+            KataAnnotation.virtioFSCache: config.virtioFSCache,
+            KataAnnotation.containerType: "sandbox",
+            KataAnnotation.sandboxID: request.containerId.value,
+            YarnAnnotation.containerID: request.containerId.value,
+            YarnAnnotation.applicationID: request.applicationId.value,
+            YarnAnnotation.user: request.users.runAsUser.value,
+            YarnAnnotation.vcores: String(vcores),
+            YarnAnnotation.memoryMiB: String(memoryMiB),
+            YarnAnnotation.runtime: runtime,
+        ]
+    }
+}

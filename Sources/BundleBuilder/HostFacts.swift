@@ -1,0 +1,35 @@
+import YarnContract
+
+/// What the pure planner needs to know about the host, gathered by RuntimeCore through LinuxSystem.
+/// Keeping these as values is what lets the planner be tested without root and without a real host.
+public struct HostFacts: Sendable, Equatable {
+    public struct Identity: Sendable, Equatable {
+        public var uid: UInt32
+        public var gid: UInt32
+        public var groups: [UInt32]
+        public init(uid: UInt32, gid: UInt32, groups: [UInt32]) { self.uid = uid; self.gid = gid; self.groups = groups }
+    }
+
+    public var runAsUser: Identity
+    public var nmGroupId: UInt32
+    public var nodename: String
+    /// Top-level entries of `/` that are symlinks (merged /usr): name → link target, e.g. `bin` → `usr/bin`.
+    public var rootSymlinks: [String: String]
+    /// Which of the candidate paths the plan may mount exist on the host (host-view dirs, filecaches, ro mounts).
+    public var existingPaths: Set<AbsolutePath>
+    /// The in-container init binary on the host.
+    public var initBinary: AbsolutePath
+    /// kyr-compat.so (preloaded under runsc to work around Debian's gVisor statx bug), when installed.
+    public var compatLibrary: AbsolutePath?
+    /// The `linux.seccomp` object to use (already validated by compiling it); nil: the built-in default.
+    public var seccompProfile: OCISeccomp?
+
+    public init(runAsUser: Identity, nmGroupId: UInt32, nodename: String, rootSymlinks: [String: String],
+                existingPaths: Set<AbsolutePath>, initBinary: AbsolutePath, compatLibrary: AbsolutePath? = nil,
+                seccompProfile: OCISeccomp? = nil) {
+        self.compatLibrary = compatLibrary
+        self.runAsUser = runAsUser; self.nmGroupId = nmGroupId; self.nodename = nodename
+        self.rootSymlinks = rootSymlinks; self.existingPaths = existingPaths; self.initBinary = initBinary
+        self.seccompProfile = seccompProfile
+    }
+}

@@ -1,0 +1,107 @@
+import RuntimeBase
+
+/// Our own `[kata]` section of `container-executor.cfg`. Every key is documented in hadoop-conf/container-executor.cfg.
+public struct KataSection: Sendable, Equatable {
+    /// Runtime used when no policy entry and no request names one: `runc`, `runsc`, `kata` or `shim:<binary name>`.
+    public var defaultRuntime = "runsc"
+    /// Runtimes a container may ask for (`YARN_CONTAINER_RUNTIME_TYPE` / launch context); the default is always allowed.
+    public var allowedRuntimes: [String] = ["runc", "runsc", "kata"]
+    /// Per-user runtime policy: `runtime.user.<name>=<runtime>` overrides the default.
+    public var userRuntimes: [String: String] = [:]
+    public var runcBinary = "/usr/sbin/runc"
+    public var runscBinary = "/usr/bin/runsc"
+    /// Directory searched for `containerd-shim-<name>-v2` binaries (shim runtimes, Kata included).
+    public var shimDirectory = "/usr/bin"
+    public var kataShimBinary = "/usr/bin/containerd-shim-kata-v2"
+    public var kataConfigPath: String?
+    /// Where runtime state, bundles and the container index live (root-owned, 0700).
+    public var stateRoot = "/run/kata-yarn-runtime"
+    /// `host` builds a read-only view of the host's directories; any absolute path is an image rootfs.
+    public var rootfs = "host"
+    public var hostDirectories = ["/usr", "/etc", "/opt"]
+    /// Extra read-only host paths mounted at the same place (JDK, Hadoop, Spark homes outside the host view).
+    public var readOnlyMounts: [String] = []
+    public var seccompProfile: String?
+    public var network = "host"
+    /// `host` keeps the node's hostname (what YARN registers); `container` uses a name derived from the container id.
+    public var hostname = "host"
+    public var defaultVCores: UInt32 = 1
+    public var defaultMemoryMiB: UInt64 = 1024
+    public var vmMemoryOverheadMiB: UInt64 = 256
+    public var sharedFilesystem = "virtio-fs"
+    public var virtioFSCache = "auto"
+    public var tmpSizeMiB: UInt64 = 512
+    public var pidsLimit: Int64 = 4096
+    /// The in-container init (kyr-init); default: `<binary dir>/../libexec/kata-yarn-runtime/kyr-init`.
+    public var initBinary: String?
+
+    public init() {}
+
+    init(_ file: ConfigFile) throws(RuntimeError) {
+        let s = "kata"
+        func text(_ key: String) -> String? { file.value(key, section: s) }
+        func number<T: FixedWidthInteger>(_ key: String, _ fallback: T) throws(RuntimeError) -> T {
+            guard let raw = text(key) else { return fallback }
+            guard let value = T(raw), value > 0 else { throw RuntimeError(.invalidConfigFile, "[kata] \(key) must be a positive number: \(raw)") }
+            return value
+        }
+        func absolute(_ key: String) throws(RuntimeError) -> String? {
+            guard let raw = text(key) else { return nil }
+            guard raw.hasPrefix("/"), !raw.split(separator: "/").contains("..") else {
+                throw RuntimeError(.invalidConfigFile, "[kata] \(key) must be an absolute path without '..': \(raw)")
+            }
+            return raw
+        }
+        if let v = text("runtime.default") { defaultRuntime = v }
+        if let v = file.list("runtime.allowed", section: s) { allowedRuntimes = v }
+        for (key, value) in file.sections[s] ?? [:] where key.hasPrefix("runtime.user.") {
+            userRuntimes[String(key.dropFirst("runtime.user.".count))] = value
+        }
+        if let v = try absolute("runc.binary") { runcBinary = v }
+        if let v = try absolute("runsc.binary") { runscBinary = v }
+        if let v = try absolute("shim.directory") { shimDirectory = v }
+        if let v = try absolute("kata.shim.binary") { kataShimBinary = v }
+        kataConfigPath = try absolute("kata.config")
+        if let v = try absolute("state-root") { stateRoot = v }
+        if let v = text("rootfs") {
+            guard v == "host" || (v.hasPrefix("/") && !v.split(separator: "/").contains("..")) else {
+                throw RuntimeError(.invalidConfigFile, "[kata] rootfs must be 'host' or an absolute path: \(v)")
+            }
+            rootfs = v
+        }
+        if let v = file.list("rootfs.host-dirs", section: s) { hostDirectories = v }
+        readOnlyMounts = file.list("ro-mounts", section: s) ?? []
+        for path in hostDirectories + readOnlyMounts where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+            throw RuntimeError(.invalidConfigFile, "[kata] mount paths must be absolute without '..': \(path)")
+        }
+        seccompProfile = try absolute("seccomp.profile")
+        if let v = text("network") {
+            guard ["host", "none"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] network must be host or none: \(v)") }
+            network = v
+        }
+        if let v = text("hostname") {
+            guard ["host", "container"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] hostname must be host or container: \(v)") }
+            hostname = v
+        }
+        defaultVCores = try number("default.vcores", defaultVCores)
+        defaultMemoryMiB = try number("default.memory-mb", defaultMemoryMiB)
+        vmMemoryOverheadMiB = try number("vm.memory-overhead-mb", vmMemoryOverheadMiB)
+        if let v = text("vm.shared-fs") { sharedFilesystem = v }
+        if let v = text("vm.virtio-fs-cache") { virtioFSCache = v }
+        tmpSizeMiB = try number("tmp.size-mb", tmpSizeMiB)
+        pidsLimit = try number("pids.limit", pidsLimit)
+        initBinary = try absolute("init.binary")
+        for runtime in [defaultRuntime] + allowedRuntimes + Array(userRuntimes.values) where !Self.isRuntimeName(runtime) {
+            throw RuntimeError(.invalidConfigFile, "[kata] unknown runtime name: \(runtime)")
+        }
+    }
+
+    /// `runc`, `runsc`, `kata`, or `shim:<name>` where name is a plain file name of a shim binary.
+    public static func isRuntimeName(_ name: String) -> Bool {
+        if ["runc", "runsc", "kata"].contains(name) { return true }
+        guard name.hasPrefix("shim:") else { return false }
+        let binary = name.dropFirst(5)
+        return !binary.isEmpty && binary.count <= 64 && binary.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+            && binary != "." && binary != ".."
+    }
+}

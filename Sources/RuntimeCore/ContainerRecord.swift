@@ -1,0 +1,55 @@
+import RuntimeBase
+import StrictJSON
+import YarnContract
+
+/// What we remember about a live container, so that any later process (signal, state, NodeManager restart)
+/// can find it: `<state-root>/containers/<container-id>/state.json`, root-only, written atomically.
+public struct ContainerRecord: Sendable, Equatable {
+    public var id: ContainerId
+    public var runtime: String
+    public var runAsUser: String
+    public var uid: UInt32
+    /// The pid in the NodeManager's pid file (container init on the host).
+    public var pid: Int32
+    public var launcherPid: Int32
+    public var pidFile: String
+    public var bundle: String
+    public var status: String
+    public var startedAtMonotonicNs: UInt64
+
+    public var json: JSONValue {
+        .object([
+            "id": .string(id.value), "runtime": .string(runtime), "runAsUser": .string(runAsUser), "uid": .int(uid),
+            "pid": .int(Int(pid)), "launcherPid": .int(Int(launcherPid)), "pidFile": .string(pidFile),
+            "bundle": .string(bundle), "status": .string(status), "startedAtMonotonicNs": .number(String(startedAtMonotonicNs)),
+        ])
+    }
+
+    public init(id: ContainerId, runtime: String, runAsUser: String, uid: UInt32, pid: Int32, launcherPid: Int32,
+                pidFile: String, bundle: String, status: String, startedAtMonotonicNs: UInt64) {
+        self.id = id; self.runtime = runtime; self.runAsUser = runAsUser; self.uid = uid; self.pid = pid
+        self.launcherPid = launcherPid; self.pidFile = pidFile; self.bundle = bundle; self.status = status
+        self.startedAtMonotonicNs = startedAtMonotonicNs
+    }
+
+    public init(json: JSONValue) throws(RuntimeError) {
+        func text(_ key: String) throws(RuntimeError) -> String {
+            guard let value = json[key]?.stringValue else { throw RuntimeError(.generalFailure, "container record: missing \(key)") }
+            return value
+        }
+        func number(_ key: String) throws(RuntimeError) -> Int64 {
+            guard let value = json[key]?.int64Value else { throw RuntimeError(.generalFailure, "container record: missing \(key)") }
+            return value
+        }
+        id = try ContainerId(try text("id"))
+        runtime = try text("runtime")
+        runAsUser = try text("runAsUser")
+        uid = UInt32(truncatingIfNeeded: try number("uid"))
+        pid = Int32(truncatingIfNeeded: try number("pid"))
+        launcherPid = Int32(truncatingIfNeeded: try number("launcherPid"))
+        pidFile = try text("pidFile")
+        bundle = try text("bundle")
+        status = try text("status")
+        startedAtMonotonicNs = UInt64(json["startedAtMonotonicNs"]?.int64Value ?? 0)
+    }
+}

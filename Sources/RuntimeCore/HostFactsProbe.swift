@@ -1,0 +1,29 @@
+import BundleBuilder
+import HadoopConfig
+import LinuxSystem
+import RuntimeBase
+import YarnContract
+
+/// Gathers the host facts the pure planner needs (the only place the planner's inputs touch the system).
+enum HostFactsProbe {
+    static func gather(for request: LaunchRequest, user: UserRecord, context: RuntimeContext,
+                       seccomp: OCISeccomp?) throws(RuntimeError) -> HostFacts {
+        let system = context.system
+        var candidates: [String] = context.kata.hostDirectories + context.kata.readOnlyMounts
+        for local in request.localDirectories {
+            candidates.append(local.value + "/usercache/" + request.users.yarnUser.value + "/filecache")
+            candidates.append(local.value + "/filecache")
+        }
+        var existing = Set<AbsolutePath>()
+        for candidate in candidates {
+            if let path = try? AbsolutePath(candidate), system.pathExists(path.value) { existing.insert(path) }
+        }
+        let initBinary = try context.initBinary()
+        let compat = try initBinary.parent.appending("kyr-compat.so")
+        return HostFacts(
+            runAsUser: .init(uid: user.uid, gid: user.gid, groups: user.groups),
+            nmGroupId: context.nodeManagerGID, nodename: system.nodename(), rootSymlinks: system.rootSymlinks(),
+            existingPaths: existing, initBinary: initBinary, compatLibrary: system.pathExists(compat.value) ? compat : nil,
+            seccompProfile: seccomp)
+    }
+}

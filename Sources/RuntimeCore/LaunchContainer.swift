@@ -1,0 +1,130 @@
+import BundleBuilder
+import LinuxSystem
+import OCISpec
+import RuntimeBase
+import RuntimeDrivers
+import StrictJSON
+import YarnContract
+
+/// A YARN launch in a sandbox, with operation 1's observable contract: YARN's directories and copies with
+/// Hadoop's modes; the pid file written atomically as the NodeManager as soon as the container's init exists;
+/// blocking for the container's life; `<pidfile>.exitcode` written as the NodeManager; exit status = the
+/// container's (128+signal for signal deaths); and nothing left behind: runtime state, bundle, index entry.
+public struct LaunchContainer {
+    let context: RuntimeContext
+
+    public init(context: RuntimeContext) { self.context = context }
+
+    public func run(_ request: LaunchRequest) throws(RuntimeError) -> Int32 {
+        let system = context.system
+        let user = try UserPolicy.validate(request.users.runAsUser, in: context)
+        let runtime = try RuntimeSelection.choose(requested: request.requestedRuntime, user: user.name, config: context.kata)
+        let driver = try RuntimeSelection.driver(named: runtime, context: context)
+        system.ignoreHangupAndPipe()
+
+        // Read what the NodeManager hands over as the NodeManager: it can only give us files it can read.
+        let layout = try LayoutPlanner.plan(request)
+        var sources: [AbsolutePath: [UInt8]] = [:]
+        try context.asNodeManager { () throws(RuntimeError) in
+            for copy in layout.copies {
+                sources[copy.source] = try system.readFile(copy.source.value, maxBytes: 64 << 20, code: .invalidNMRootDirs)
+            }
+        }
+        try prepareLayout(layout, sources: sources, user: user)
+
+        let store = StateStore(system: system, root: try context.stateRoot)
+        let containerDir = try store.create(request.containerId)
+        var started: StartedContainer?
+        do throws(RuntimeError) {
+            let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir)
+            let stdio = try openStdio(request, user: user)
+            defer { stdio.forEach(system.closeDescriptor) }
+            let startedAt = system.monotonicNanoseconds()
+            let container = try driver.start(StartRequest(id: request.containerId, bundle: bundle, stdio: stdio, workDirectory: containerDir))
+            started = container
+            guard container.pid > 0 else {
+                throw RuntimeError(.runcRunFailed, "\(runtime) could not start \(request.containerId) (status \(container.finishedStatus ?? -1)); see \(containerDir)/\(runtime).log or the container's stderr")
+            }
+            try writePidFile(request, pid: container.pid)
+            try store.save(ContainerRecord(
+                id: request.containerId, runtime: runtime, runAsUser: user.name, uid: user.uid, pid: container.pid,
+                launcherPid: system.currentPid(), pidFile: request.pidFile.value, bundle: bundle.value, status: "running",
+                startedAtMonotonicNs: startedAt))
+            let status = try driver.wait(container)
+            try writeExitCode(request, status: status)
+            try cleanUp(driver, request.containerId, store: store)
+            return status
+        } catch {
+            if started != nil { try? writeExitCode(request, status: Int32(ExitCode.runcRunFailed.rawValue)) }
+            try? cleanUp(driver, request.containerId, store: store)
+            throw error
+        }
+    }
+
+    /// Hadoop's `create_local_dirs` + copies: user dirs as root then chowned to user:NM group, O_EXCL copies.
+    func prepareLayout(_ layout: LayoutPlan, sources: [AbsolutePath: [UInt8]], user: UserRecord) throws(RuntimeError) {
+        let system = context.system
+        for dir in layout.directories {
+            let owner = dir.chownToUserAndNMGroup ? (user.uid, context.nodeManagerGID) : (user.uid, user.gid)
+            let code = ExitCode(rawValue: dir.failure) ?? .couldNotCreateWorkDirectories
+            let outcome = try system.makeDirectory(dir.path.value, mode: dir.mode, owner: owner, code: code)
+            if outcome == .existed, let status = try system.fileStatus(dir.path.value), status.kind != .directory || status.uid != user.uid {
+                throw RuntimeError(code, "\(dir.path) exists but is not a directory owned by \(user.name)")
+            }
+        }
+        for copy in layout.copies {
+            let code = ExitCode(rawValue: copy.failure) ?? .couldNotCreateScriptCopy
+            try system.createFile(copy.destination.value, sources[copy.source] ?? [], mode: copy.mode, owner: (user.uid, user.gid), code: code)
+        }
+    }
+
+    func writeBundle(_ request: LaunchRequest, user: UserRecord, runtime: String, containerDir: AbsolutePath) throws(RuntimeError) -> AbsolutePath {
+        let system = context.system
+        let seccomp = try SeccompLoader.load(context)
+        let facts = try HostFactsProbe.gather(for: request, user: user, context: context, seccomp: seccomp)
+        let bundle = try containerDir.appending("bundle")
+        let plan = try BundlePlanner.plan(request, config: context.kata, host: facts, runtime: runtime, bundleDirectory: bundle)
+        try system.makeDirectory(bundle.value, mode: 0o711, owner: (0, 0), code: .runcSetupFailed)
+        if plan.ownsRootfs {
+            let rootfs = try bundle.appending("rootfs")
+            try system.makeDirectory(rootfs.value, mode: 0o755, owner: (0, 0), code: .runcSetupFailed)
+            for (name, target) in plan.rootfsSymlinks.sorted(by: { $0.key < $1.key }) {
+                try system.createSymlink(target, at: try rootfs.appending(name).value, code: .runcSetupFailed)
+            }
+        }
+        try system.createFile(try bundle.appending("config.json").value, Array(plan.spec.encoded().utf8), mode: 0o600,
+                              owner: (0, 0), code: .runcSetupFailed)
+        return bundle
+    }
+
+    /// The container's own stdout/stderr go to `sandbox.stdout`/`sandbox.stderr` in its first log dir, owned by
+    /// the user (container-executor closes them, so anything written before the script's own redirections was
+    /// lost). Not `stdout`/`stderr`: YARN's script opens those by path, and gVisor refuses to open by path a file
+    /// it was also handed as stdio. stdin is /dev/null.
+    func openStdio(_ request: LaunchRequest, user: UserRecord) throws(RuntimeError) -> [Int32] {
+        guard let logDir = request.containerLogDirectories.first else { throw RuntimeError(.couldNotCreateAppLogDirectories, "no log dir") }
+        let system = context.system
+        let owner = (user.uid, context.nodeManagerGID)
+        let out = try system.openForAppend(try logDir.appending("sandbox.stdout").value, mode: 0o640, owner: owner, code: .couldNotCreateAppLogDirectories)
+        let err = try system.openForAppend(try logDir.appending("sandbox.stderr").value, mode: 0o640, owner: owner, code: .couldNotCreateAppLogDirectories)
+        return [system.openDevNull(), out, err]
+    }
+
+    /// Decimal, no newline, 0700, tmp + rename, as the NodeManager (Hadoop's `write_pid_to_file_as_nm`).
+    func writePidFile(_ request: LaunchRequest, pid: Int32) throws(RuntimeError) {
+        try context.asNodeManager { () throws(RuntimeError) in
+            try context.system.writeFileAtomically(request.pidFile.value, Array(String(pid).utf8), mode: 0o700, code: .writePidfileFailed)
+        }
+    }
+
+    func writeExitCode(_ request: LaunchRequest, status: Int32) throws(RuntimeError) {
+        try context.asNodeManager { () throws(RuntimeError) in
+            try context.system.writeFileAtomically(request.exitCodeFile.value, Array(String(status).utf8), mode: 0o700, code: .generalFailure)
+        }
+    }
+
+    func cleanUp(_ driver: any RuntimeDriver, _ id: ContainerId, store: StateStore) throws(RuntimeError) {
+        try driver.delete(id: id)
+        try store.remove(id)
+    }
+}

@@ -1,0 +1,36 @@
+import HadoopConfig
+import LinuxSystem
+import RuntimeBase
+import RuntimeDrivers
+import YarnContract
+
+/// Picks the runtime for a container (request → per-user policy → default) and builds its driver.
+public enum RuntimeSelection {
+    public static func choose(requested: String?, user: String, config: KataSection) throws(RuntimeError) -> String {
+        if let requested, !requested.isEmpty, requested != "default" {
+            guard KataSection.isRuntimeName(requested) else {
+                throw RuntimeError(.invalidArgumentNumber, "unknown runtime requested: \(Redact.short(requested))")
+            }
+            guard requested == config.defaultRuntime || config.allowedRuntimes.contains(requested) else {
+                throw RuntimeError(.invalidArgumentNumber, "runtime \(requested) is not allowed by [kata] runtime.allowed")
+            }
+            return requested
+        }
+        return config.userRuntimes[user] ?? config.defaultRuntime
+    }
+
+    public static func driver(named name: String, context: RuntimeContext) throws(RuntimeError) -> any RuntimeDriver {
+        let kata = context.kata
+        let runtimes = try context.stateRoot.appending("runtimes")
+        switch name {
+        case "runc":
+            return OCICLIDriver(flavor: .runc, binary: try AbsolutePath(kata.runcBinary, code: .invalidConfigFile),
+                                stateRoot: try runtimes.appending("runc"), network: kata.network, system: context.system)
+        case "runsc":
+            return OCICLIDriver(flavor: .runsc, binary: try AbsolutePath(kata.runscBinary, code: .invalidConfigFile),
+                                stateRoot: try runtimes.appending("runsc"), network: kata.network, system: context.system)
+        default:
+            return try shimDriver(named: name, context: context, stateRoot: runtimes)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import HadoopConfig
+import LinuxSystem
+import RuntimeBase
+import YarnContract
+
+/// Hadoop's `assert_valid_setup`, run on every invocation before the operation is even decoded:
+/// config file found and root-owned with root-only-writable ancestry (24), parsed (24), NM group known (24),
+/// binary root-owned, group = NM group, setuid, no other-write/exec (22), caller in the NM group (22).
+public enum SetupCheck {
+    public static let maxConfigBytes = 1 << 20
+
+    /// `overrideConfig` is honoured only for a root caller of a non-setuid execution (tests, operators).
+    public static func run(system: LiveSystem, overrideConfig: String?) throws(RuntimeError) -> RuntimeContext {
+        let caller = system.caller()
+        let exe = try system.executablePath()
+        let path: String
+        if let overrideConfig {
+            guard caller.realUID == 0, !caller.setuidExecution else {
+                throw RuntimeError(.invalidConfigFile, "--config is only accepted from root running the binary directly")
+            }
+            path = overrideConfig
+        } else {
+            path = try defaultConfigPath(executable: exe, system: system)
+        }
+        try checkConfigPermissions(path, system: system)
+        let text = try system.readFile(path, maxBytes: maxConfigBytes, code: .invalidConfigFile)
+        let config = try ExecutorConfig(parsing: String(decoding: text, as: UTF8.self))
+        let nmGID = try system.lookupGroup(config.nmGroup)
+        if caller.setuidExecution || caller.realUID != 0 {
+            try checkExecutable(exe, nmGID: nmGID, system: system)
+        }
+        guard caller.realUID == 0 || system.callerIsInGroup(nmGID) else {
+            throw RuntimeError(.invalidContainerExecPermissions, "caller uid \(caller.realUID) is not in group \(config.nmGroup)")
+        }
+        return RuntimeContext(system: system, config: config, configPath: path, nodeManagerUID: caller.realUID,
+                              nodeManagerGID: nmGID, executablePath: exe)
+    }
+
+    /// `<realpath of binary dir>/../etc/hadoop/container-executor.cfg`, Hadoop's default layout.
+    static func defaultConfigPath(executable: String, system: LiveSystem) throws(RuntimeError) -> String {
+        let binDir = try AbsolutePath(executable, code: .invalidConfigFile).parent
+        guard let resolved = system.realPath(binDir.parent.value + "/etc/hadoop") else {
+            throw RuntimeError(.invalidConfigFile, "configuration directory \(binDir.parent.value)/etc/hadoop not found")
+        }
+        return resolved + "/container-executor.cfg"
+    }
+
+    /// The file and every ancestor up to, not including, `/`: owned by root, not group- or other-writable.
+    static func checkConfigPermissions(_ path: String, system: LiveSystem) throws(RuntimeError) {
+        var current = try AbsolutePath(path, code: .invalidConfigFile)
+        while current.value != "/" {
+            guard let status = try system.fileStatus(current.value, code: .invalidConfigFile) else {
+                throw RuntimeError(.invalidConfigFile, "configuration file \(path) not found")
+            }
+            guard status.kind != .symlink else { throw RuntimeError(.invalidConfigFile, "\(current) is a symlink") }
+            guard status.uid == 0 else { throw RuntimeError(.invalidConfigFile, "\(current) must be owned by root") }
+            guard status.mode & 0o022 == 0 else { throw RuntimeError(.invalidConfigFile, "\(current) must not be group or other writable") }
+            current = current.parent
+        }
+    }
+
+    /// Hadoop's `check_executor_permissions`.
+    static func checkExecutable(_ exe: String, nmGID: UInt32, system: LiveSystem) throws(RuntimeError) {
+        guard let status = try system.fileStatus(exe, code: .invalidContainerExecPermissions) else {
+            throw RuntimeError(.invalidContainerExecPermissions, "cannot stat \(exe)")
+        }
+        guard status.uid == 0 else { throw RuntimeError(.invalidContainerExecPermissions, "\(exe) must be owned by root") }
+        guard status.gid == nmGID else { throw RuntimeError(.invalidContainerExecPermissions, "\(exe) must be group-owned by the NodeManager group") }
+        guard status.mode & 0o007 == 0 else { throw RuntimeError(.invalidContainerExecPermissions, "\(exe) must have no permissions for others") }
+        guard status.mode & 0o4000 != 0 else { throw RuntimeError(.invalidContainerExecPermissions, "\(exe) must be setuid root") }
+    }
+}
