@@ -66,7 +66,10 @@ check-layering:
 	@bash scripts/check-layering.sh
 
 golden-update:
-	UPDATE_GOLDEN=1 $(SWIFT) test --filter Golden || true
+	touch Tests/PureTests/Golden/UPDATE
+	-$(SWIFT) test --filter Golden
+	rm -f Tests/PureTests/Golden/UPDATE
+	python3 scripts/validate-oci.py Tests/PureTests/Golden/*.json
 
 clean:
 	rm -rf $(BUILD)

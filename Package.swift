@@ -50,5 +50,8 @@ let package = Package(
         .target(name: "RuntimeCommands", dependencies: ["RuntimeCore"]),
         .executableTarget(name: "kata-yarn-runtime", dependencies: ["RuntimeCommands", "CLinuxShim"]),
         // Tests
+        .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder"]),
+        .testTarget(name: "SystemTests", dependencies: ["LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
+        .testTarget(name: "TTRPCTests", dependencies: ["TTRPC", "LinuxSystem", "RuntimeBase"]),
     ]
 )

@@ -179,6 +179,9 @@ extension LiveSystem {
         return fd
     }
 
+    /// fchown on an fd we hold (runsc hands the stdio files it was given to root; we give them back).
+    public func setOwner(of fd: Int32, to owner: (UInt32, UInt32)) { _ = fchown(fd, owner.0, owner.1) }
+
     public func openDevNull() -> Int32 { open("/dev/null", O_RDWR | O_CLOEXEC) }
 
     public func closeDescriptor(_ fd: Int32) { if fd >= 0 { close(fd) } }

@@ -51,6 +51,8 @@ public struct LaunchContainer {
                 launcherPid: system.currentPid(), pidFile: request.pidFile.value, bundle: bundle.value, status: "running",
                 startedAtMonotonicNs: startedAt))
             let status = try driver.wait(container)
+            // runsc chowns the stdio files it is handed to root; give them back so YARN's log aggregation reads them.
+            for fd in stdio.dropFirst() { system.setOwner(of: fd, to: (user.uid, context.nodeManagerGID)) }
             try writeExitCode(request, status: status)
             try cleanUp(driver, request.containerId, store: store)
             return status

@@ -23,7 +23,8 @@ public struct SignalContainer {
             return try signalRecord(record, signal: signal)
         }
         return try context.system.withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) -> ExitCode in
-            guard try context.system.sendSignal(0, to: -pid) else { return .invalidContainerPid }
+            // Hadoop: any failure of the kill(-pid, 0) probe (gone, or not this user's group) is 9.
+            guard (try? context.system.sendSignal(0, to: -pid)) == true else { return .invalidContainerPid }
             if signal == 0 { return .success }
             return try context.system.sendSignal(signal, to: -pid) ? .success : .invalidContainerPid
         }

@@ -33,6 +33,7 @@ public enum YarnRequest: Sendable, Equatable {
 public struct UserPair: Sendable, Equatable {
     public let runAsUser: UserName
     public let yarnUser: UserName
+    public init(runAsUser: UserName, yarnUser: UserName) { self.runAsUser = runAsUser; self.yarnUser = yarnUser }
 }
 
 public struct InitializeRequest: Sendable, Equatable {

@@ -32,7 +32,8 @@ public struct OCICLIDriver: RuntimeDriver {
     var globalArguments: [String] {
         switch flavor {
         case .runc: return [binary.value, "--root", stateRoot.value]
-        case .runsc: return [binary.value, "--root", stateRoot.value, "--network=\(network)"]
+        // --oci-seccomp: enforce the bundle's seccomp profile inside the sentry too (off by default in runsc).
+        case .runsc: return [binary.value, "--root", stateRoot.value, "--network=\(network)", "--oci-seccomp"]
         }
     }
 
