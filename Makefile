@@ -9,7 +9,7 @@ RELEASE_BIN := $(BUILD)/release/kata-yarn-runtime
 KYR_INIT := $(BUILD)/kyr-init
 KYR_COMPAT := $(BUILD)/kyr-compat.so
 DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github-opencontainers-specs-dev \
-                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2
+                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 squashfs-tools rsync procps
 
 # Hardened, setuid-safe release flags (docs/security.md): static Swift stdlib, no RUNPATH, PIE, RELRO, BIND_NOW.
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \

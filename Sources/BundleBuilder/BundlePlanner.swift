@@ -21,12 +21,17 @@ public enum BundlePlanner {
                             bundleDirectory: AbsolutePath) throws(RuntimeError) -> BundlePlan {
         let vcores = request.vcores ?? config.defaultVCores
         let memoryMiB = request.memoryMiB ?? config.defaultMemoryMiB
-        let hostView = config.rootfs == "host"
-        let rootPath = hostView ? try bundleDirectory.appending("rootfs").value : config.rootfs
+        let image = request.image
+        let hostView = image == nil && config.rootfs == "host"
+        var rootPath = hostView ? try bundleDirectory.appending("rootfs").value : config.rootfs
+        if let image { rootPath = image.directory?.value ?? host.imageRootfs?.value ?? rootPath }
+        let script = try request.workDirectory.appending("launch_container.sh")
+        let command = image?.arguments ?? ["/bin/bash", script.value]
 
         let process = Spec.Process(
-            args: [initPath, "/bin/bash", try request.workDirectory.appending("launch_container.sh").value],
-            env: environment(request, runtime: runtime) + (usesCompat(runtime, host) ? ["LD_PRELOAD=\(compatPath)"] : []),
+            args: [initPath] + command,
+            env: (image?.environment.filter { !$0.hasPrefix("PATH=") } ?? []) + environment(request, runtime: runtime)
+                + (usesCompat(runtime, host) ? ["LD_PRELOAD=\(compatPath)"] : []),
             cwd: request.workDirectory.value,
             user: .init(uid: host.runAsUser.uid, gid: host.runAsUser.gid,
                         additionalGids: host.runAsUser.groups.filter { $0 != host.runAsUser.gid }, umask: 0o027),
@@ -115,6 +120,10 @@ public enum BundlePlanner {
             }
         }
         for log in request.containerLogDirectories { list.append(readWriteBind(log)) }
+        for extra in request.extraMounts {
+            let options = ["rbind", extra.readOnly ? "ro" : "rw", "nosuid", "nodev", "rprivate"]
+            list.append(.init(destination: extra.destination.value, type: "bind", source: extra.source.value, options: options))
+        }
         list.append(.init(destination: initPath, type: "bind", source: host.initBinary.value, options: ["bind", "ro", "nodev", "nosuid"]))
         if let compat = host.compatLibrary, runtime == "runsc" {
             list.append(.init(destination: compatPath, type: "bind", source: compat.value, options: ["bind", "ro", "nodev", "nosuid"]))

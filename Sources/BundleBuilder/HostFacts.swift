@@ -21,6 +21,8 @@ public struct HostFacts: Sendable, Equatable {
     public var initBinary: AbsolutePath
     /// kyr-compat.so (preloaded under runsc to work around Debian's gVisor statx bug), when installed.
     public var compatLibrary: AbsolutePath?
+    /// Where the image rootfs is mounted for this container (image launches only).
+    public var imageRootfs: AbsolutePath?
     /// The `linux.seccomp` object to use (already validated by compiling it); nil: the built-in default.
     public var seccompProfile: OCISeccomp?
 

@@ -16,6 +16,10 @@ extension LiveSystem {
     public func removeTree(_ path: String, code: ExitCode = .generalFailure) throws(RuntimeError) -> RemoveReport {
         var report = RemoveReport()
         guard path != "/" else { throw RuntimeError(code, "refusing to delete /") }
+        var name = [CChar](repeating: 0, count: 256)
+        let probe = kyr_open_parent(path, &name, name.count)
+        if probe == -ENOENT { return report }   // the parent is gone, so the path is too
+        if probe >= 0 { close(probe) }
         try withParent(path, code: code) { (dirfd, name) throws(RuntimeError) in
             var top = stat()
             guard fstatat(dirfd, name, &top, AT_SYMLINK_NOFOLLOW) == 0 else {

@@ -19,6 +19,32 @@ struct Dispatcher {
         case .signalContainer(let users, let pid, let signal):
             announce(2, users)
             return try SignalContainer(context: context).signalPid(users: users, pid: pid, signal: signal).rawValue
+        case .initializeContainer(let initialize):
+            announce(0, initialize.users)
+            return try InitializeContainer(context: context).run(initialize)
+        case .deleteAsUser(let users, let subdirectory, let bases):
+            announce(3, users)
+            return try DeleteAsUser(context: context).run(users: users, subdirectory: subdirectory, baseDirectories: bases)
+        case .listAsUser(let users, let directory):
+            announce(5, users)
+            return try ListAsUser(context: context).run(users: users, directory: directory)
+        case .syncYarnSysfs(let users, let app, let locals):
+            announce(6, users)
+            return try SyncYarnSysfs(context: context).run(users: users, applicationId: app, localDirectories: locals)
+        case .runRuncContainer(let file):
+            return try RunRuncContainer(context: context).run(commandFile: file)
+        case .reapRuncLayerMounts:
+            // Image layers are mounted per container and unmounted when it ends; no shared layer mounts linger.
+            guard context.config.features.runc else { throw RuntimeError(.featureDisabled, "Feature disabled: runc") }
+            return 0
+        case .mountCgroups(let hierarchy, let pairs):
+            return try MountCgroups(context: context).run(hierarchy: hierarchy, pairs: pairs)
+        case .trafficControl:
+            throw RuntimeError(.featureDisabled, "Feature disabled: traffic control is not supported by kata-yarn-runtime")
+        case .execContainer:
+            throw RuntimeError(.featureDisabled, "Feature disabled: interactive exec into containers is not supported")
+        case .deviceModule(let name):
+            throw RuntimeError(.featureDisabled, "Feature disabled: \(name) device isolation is not supported")
         case .launch(let id, let contextFile, let runtime):
             var launch = try LaunchContextLoader(context: context).load(id, file: contextFile)
             if let runtime { launch.requestedRuntime = runtime }
@@ -42,8 +68,6 @@ struct Dispatcher {
             return 0
         case .docker, .launchDockerContainer:
             throw RuntimeError(.featureDisabled, "Feature disabled: docker is not supported by kata-yarn-runtime; request a sandbox with YARN_CONTAINER_RUNTIME_TYPE=kata")
-        default:
-            throw RuntimeError(.invalidCommandProvided, "operation not supported by this build: \(request)")
         }
     }
 

@@ -35,8 +35,11 @@ public struct LaunchContainer {
         let store = StateStore(system: system, root: try context.stateRoot)
         let containerDir = try store.create(request.containerId)
         var started: StartedContainer?
+        let image = try ImageMounts(system: system, containerDirectory: containerDir)
+        let layers = request.image?.layers ?? []
         do throws(RuntimeError) {
-            let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir)
+            let imageRootfs = layers.isEmpty ? nil : try image.mount(layers, user: user)
+            let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs)
             let stdio = try openStdio(request, user: user)
             defer { stdio.forEach(system.closeDescriptor) }
             let startedAt = system.monotonicNanoseconds()
@@ -54,11 +57,11 @@ public struct LaunchContainer {
             // runsc chowns the stdio files it is handed to root; give them back so YARN's log aggregation reads them.
             for fd in stdio.dropFirst() { system.setOwner(of: fd, to: (user.uid, context.nodeManagerGID)) }
             try writeExitCode(request, status: status)
-            try cleanUp(driver, request.containerId, store: store)
+            try cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count)
             return status
         } catch {
             if started != nil { try? writeExitCode(request, status: Int32(ExitCode.runcRunFailed.rawValue)) }
-            try? cleanUp(driver, request.containerId, store: store)
+            try? cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count)
             throw error
         }
     }
@@ -66,6 +69,10 @@ public struct LaunchContainer {
     /// Hadoop's `create_local_dirs` + copies: user dirs as root then chowned to user:NM group, O_EXCL copies.
     func prepareLayout(_ layout: LayoutPlan, sources: [AbsolutePath: [UInt8]], user: UserRecord) throws(RuntimeError) {
         let system = context.system
+        // `<local>/usercache` belongs to the NodeManager; it normally exists, and a fresh local dir gets it here.
+        for local in Set(layout.directories.compactMap { $0.path.usercacheRoot }) {
+            try system.makeDirectory(local.value, mode: 0o755, owner: (context.nodeManagerUID, context.nodeManagerGID), code: .couldNotCreateWorkDirectories)
+        }
         for dir in layout.directories {
             let owner = dir.chownToUserAndNMGroup ? (user.uid, context.nodeManagerGID) : (user.uid, user.gid)
             let code = ExitCode(rawValue: dir.failure) ?? .couldNotCreateWorkDirectories
@@ -80,10 +87,12 @@ public struct LaunchContainer {
         }
     }
 
-    func writeBundle(_ request: LaunchRequest, user: UserRecord, runtime: String, containerDir: AbsolutePath) throws(RuntimeError) -> AbsolutePath {
+    func writeBundle(_ request: LaunchRequest, user: UserRecord, runtime: String, containerDir: AbsolutePath,
+                     imageRootfs: AbsolutePath?) throws(RuntimeError) -> AbsolutePath {
         let system = context.system
         let seccomp = try SeccompLoader.load(context)
-        let facts = try HostFactsProbe.gather(for: request, user: user, context: context, seccomp: seccomp)
+        var facts = try HostFactsProbe.gather(for: request, user: user, context: context, seccomp: seccomp)
+        facts.imageRootfs = imageRootfs
         let bundle = try containerDir.appending("bundle")
         let plan = try BundlePlanner.plan(request, config: context.kata, host: facts, runtime: runtime, bundleDirectory: bundle)
         try system.makeDirectory(bundle.value, mode: 0o711, owner: (0, 0), code: .runcSetupFailed)
@@ -125,8 +134,14 @@ public struct LaunchContainer {
         }
     }
 
-    func cleanUp(_ driver: any RuntimeDriver, _ id: ContainerId, store: StateStore) throws(RuntimeError) {
+    func cleanUp(_ driver: any RuntimeDriver, _ id: ContainerId, store: StateStore, image: ImageMounts, layers: Int) throws(RuntimeError) {
         try driver.delete(id: id)
+        if layers > 0 { try image.unmount(layerCount: layers) }
         try store.remove(id)
     }
+}
+
+extension AbsolutePath {
+    /// `<local>/usercache` when this path is `<local>/usercache/<user>`.
+    var usercacheRoot: AbsolutePath? { parent.lastComponent == "usercache" && components.count >= 2 ? parent : nil }
 }

@@ -67,6 +67,10 @@ public struct LaunchRequest: Sendable, Equatable {
     public var memoryMiB: UInt64?
     /// The runtime asked for by the application (`YARN_CONTAINER_RUNTIME_TYPE` / the plugin), if any.
     public var requestedRuntime: String?
+    /// Extra host paths the NodeManager asked to mount (runc's YARN_CONTAINER_RUNTIME_RUNC_MOUNTS), already allowed.
+    public var extraMounts: [ExtraMount] = []
+    /// An image to run instead of the host view (the runc runtime's squashfs layers, or an image directory).
+    public var image: ContainerImage?
 
     public init(users: UserPair, applicationId: ApplicationId, containerId: ContainerId, workDirectory: AbsolutePath,
                 scriptFile: AbsolutePath, tokensFile: AbsolutePath, keystore: AbsolutePath? = nil, truststore: AbsolutePath? = nil,
@@ -89,5 +93,27 @@ public struct LaunchRequest: Sendable, Equatable {
     /// `<pidfile>.exitcode`.
     public var exitCodeFile: AbsolutePath {
         (try? pidFile.parent.appending(pidFile.lastComponent + ".exitcode")) ?? pidFile
+    }
+}
+
+public struct ExtraMount: Sendable, Equatable {
+    public var source: AbsolutePath
+    public var destination: AbsolutePath
+    public var readOnly: Bool
+    public init(source: AbsolutePath, destination: AbsolutePath, readOnly: Bool) {
+        self.source = source; self.destination = destination; self.readOnly = readOnly
+    }
+}
+
+public struct ContainerImage: Sendable, Equatable {
+    /// squashfs layer files, bottom first (the NodeManager's order); empty when `directory` is set.
+    public var layers: [AbsolutePath]
+    /// A prepared root directory used read-only.
+    public var directory: AbsolutePath?
+    /// The image's process: entrypoint + `bash <workdir>/launch_container.sh`, and the image's environment.
+    public var arguments: [String]
+    public var environment: [String]
+    public init(layers: [AbsolutePath], directory: AbsolutePath?, arguments: [String], environment: [String]) {
+        self.layers = layers; self.directory = directory; self.arguments = arguments; self.environment = environment
     }
 }

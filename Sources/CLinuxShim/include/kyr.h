@@ -72,4 +72,9 @@ int kyr_openat(int dirfd, const char *name, int flags, unsigned mode);    // O_N
 int kyr_uname_nodename(char *buf, size_t len);
 int kyr_pipe_cloexec(int fds[2]);
 
+// ---- mounts.c: image layers (squashfs on a read-only auto-clearing loop device, overlay on top), cgroup v1 ----
+int kyr_loop_attach_fd(int file_fd, char *device, size_t device_len);   // returns a loop device fd (CLOEXEC)
+int kyr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+int kyr_umount(const char *target, int detach);
+
 #endif
