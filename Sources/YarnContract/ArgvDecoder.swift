@@ -5,7 +5,7 @@ import RuntimeBase
 public enum ArgvDecoder {
     /// Longer argv than any NodeManager call makes (a localizer command line is well under this).
     public static let maxArguments = 4096
-    public static let maxArgumentBytes = 128 * 1024
+    public static let maxArgumentBytes = 100_000   // the longest recorded (a localizer classpath) is 23,570 bytes
 
     public static func decode(_ argv: [String]) throws(RuntimeError) -> YarnRequest {
         guard argv.count >= 2 else { throw RuntimeError(.invalidArgumentNumber, "no operation given; see 'kata-yarn-runtime help'") }

@@ -57,7 +57,7 @@ import YarnContract
         relative[10] = "pidfile"
         #expect(code(relative) == .invalidArgumentNumber)
         #expect(code(["kyr"] + Array(repeating: "x", count: 5000)) == .invalidArgumentNumber)
-        #expect(code(["kyr", "alice", "alice", "5", String(repeating: "a", count: 200_000)]) == .invalidArgumentNumber)
+        #expect(code(["kyr", "alice", "alice", "5", String(repeating: "a", count: 120_000)]) == .invalidArgumentNumber)
     }
 
     @Test("verbs are recognised only with a container id")
