@@ -144,20 +144,6 @@ extension LiveSystem {
         }
     }
 
-    /// Copies a regular file (source opened without following symlinks) to a new file made with O_EXCL.
-    public func copyFile(from source: String, to destination: String, mode: UInt32, owner: (UInt32, UInt32)?,
-                         maxBytes: Int = 64 << 20, code: ExitCode) throws(RuntimeError) {
-        let bytes = try readFile(source, maxBytes: maxBytes, code: code)
-        try withParent(destination, code: code) { (dirfd, name) throws(RuntimeError) in
-            let fd = try Self.check(kyr_openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, mode), code, "create \(destination)")
-            var failure = Self.writeAll(fd, bytes)
-            if failure == 0, fchmod(fd, mode) != 0 { failure = errno }
-            if failure == 0, let owner, fchown(fd, owner.0, owner.1) != 0 { failure = errno }
-            close(fd)
-            if failure != 0 { throw RuntimeError(code, "copy to \(destination): \(Self.errnoText(failure))", errno: failure) }
-        }
-    }
-
     public func createSymlink(_ target: String, at path: String, code: ExitCode) throws(RuntimeError) {
         try withParent(path, code: code) { (dirfd, name) throws(RuntimeError) in
             if symlinkat(target, dirfd, name) != 0 { throw RuntimeError(code, "symlink \(path): \(Self.errnoText(errno))", errno: errno) }

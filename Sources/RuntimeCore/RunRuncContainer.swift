@@ -17,7 +17,8 @@ public struct RunRuncContainer {
             try system.readFile(commandFile.value, maxBytes: RuncCommand.maxBytes, code: .runcSetupFailed)
         }
         let command = try RuncCommand.decode(bytes)
-        guard context.config.features.runc || command.launch.requestedRuntime != nil else {
+        // Hadoop's runc runtime needs its feature switch; our kata plugin's files (with a `kata` object) do not.
+        guard context.config.features.runc || command.fromKataPlugin else {
             throw RuntimeError(.featureDisabled, "Feature disabled: runc (enable [runc] module.enabled=true)")
         }
         guard try system.fileStatus(command.launch.pidFile.value) == nil else {

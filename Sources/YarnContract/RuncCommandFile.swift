@@ -20,6 +20,8 @@ public struct RuncCommand: Sendable, Equatable {
     public var arguments: [String]
     public var mounts: [Mount]
     public var image: AbsolutePath?
+    /// True when our runtime plugin wrote the file (it carries a `kata` object).
+    public var fromKataPlugin: Bool
 
     public static let maxBytes = 4 << 20
 
@@ -103,6 +105,7 @@ public struct RuncCommand: Sendable, Equatable {
             }
             if object["image"] != nil { image = try path(try string("image", in: kata)) }
         }
-        return RuncCommand(launch: launch, layers: layers, imageEnvironment: env, arguments: args, mounts: mounts, image: image)
+        return RuncCommand(launch: launch, layers: layers, imageEnvironment: env, arguments: args, mounts: mounts, image: image,
+                           fromKataPlugin: doc["kata"] != nil)
     }
 }
