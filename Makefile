@@ -9,13 +9,13 @@ RELEASE_BIN := $(BUILD)/release/kata-yarn-runtime
 KYR_INIT := $(BUILD)/kyr-init
 KYR_COMPAT := $(BUILD)/kyr-compat.so
 DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github-opencontainers-specs-dev \
-                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 squashfs-tools rsync procps
+                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 nftables squashfs-tools rsync procps
 
 # Hardened, setuid-safe release flags (docs/security.md): static Swift stdlib, no RUNPATH, PIE, RELRO, BIND_NOW.
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos \
+.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn \
         bench bench-report clean golden-update check-layering
 
 all: build
@@ -61,6 +61,19 @@ demo: deps release
 
 protos:
 	bash scripts/gen-protos.sh
+
+# Benchmarks (launch latency vs raw runtimes, our own cost, concurrency, workload overhead) and their report.
+bench: deps release
+	python3 bench/kyr_bench.py
+
+bench-report:
+	@python3 -c 'import matplotlib' 2>/dev/null || python3 -m pip install -q matplotlib || apt-get install -y -qq python3-matplotlib >/dev/null
+	python3 bench/report.py
+
+# The YARN runtime plugin's unit tests and the MiniYARNCluster suite (needs HADOOP_HOME and an installed binary:
+# see docs/install.md and yarn-plugin/run-it.sh; prints exactly what is missing otherwise).
+it-miniyarn:
+	bash yarn-plugin/run-it.sh
 
 check-layering:
 	@bash scripts/check-layering.sh

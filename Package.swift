@@ -3,7 +3,7 @@
 //   0  RuntimeBase, StrictJSON, OCISpec, CLinuxShim (C)
 // kyr-init (Sources/KyrInit/kyr-init.c, the in-container pid 1) is built by the Makefile with `cc -static`:
 // SwiftPM links C executables through swiftc, which cannot make a static, Swift-free binary.
-//   1  HadoopConfig, YarnContract, BundleBuilder       pure: no Glibc, no syscalls
+//   1  HadoopConfig, YarnContract, BundleBuilder, NetworkPlanner   pure: no Glibc, no syscalls
 //   2  LinuxSystem (the only module that makes syscalls), TTRPC, RuntimeDrivers
 //   3  RuntimeCore (use cases)   4  RuntimeCommands (argv dispatch, error → exit code)   5  kata-yarn-runtime
 import PackageDescription
@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "HadoopConfig", dependencies: ["RuntimeBase"]),
         .target(name: "YarnContract", dependencies: ["RuntimeBase", "StrictJSON"]),
         .target(name: "BundleBuilder", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract"]),
+        .target(name: "NetworkPlanner", dependencies: ["RuntimeBase", "StrictJSON", "HadoopConfig", "YarnContract"]),
         // Layer 2
         .target(name: "LinuxSystem", dependencies: ["RuntimeBase", "CLinuxShim"]),
         .target(
@@ -46,11 +47,11 @@ let package = Package(
         // Layer 3-5
         .target(
             name: "RuntimeCore",
-            dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "LinuxSystem", "RuntimeDrivers"]),
+            dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner", "LinuxSystem", "RuntimeDrivers"]),
         .target(name: "RuntimeCommands", dependencies: ["RuntimeCore"]),
         .executableTarget(name: "kata-yarn-runtime", dependencies: ["RuntimeCommands", "CLinuxShim"]),
         // Tests
-        .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder"]),
+        .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner"]),
         .testTarget(name: "SystemTests", dependencies: ["LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
         .testTarget(name: "TTRPCTests", dependencies: ["TTRPC", "LinuxSystem", "RuntimeBase"]),
     ]

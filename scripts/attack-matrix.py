@@ -76,7 +76,7 @@ def render(cols, measured, seconds, command):
         "| --- | --- | --- | " + " | ".join("---" for _ in cols) + " | --- |",
     ]
     for i, name in enumerate(attacklib.ATTACKS, 1):
-        row = [str(i), f"`{name}`", attacklib.DESCRIPTION[name]]
+        row = [str(i), f"`{name}`", attacklib.DESCRIPTION[name].replace("|", "\\|")]
         row += [cell(measured[label].get(name)) for label, _, _ in cols]
         kata_verdict, _ = attacklib.KATA_ON_PAPER[name]
         row.append("blocked" if kata_verdict == "BLOCKED" else "**ALLOWED**")
@@ -125,7 +125,7 @@ def main():
         measured[label], seconds[label] = results, took
         missing = [name for name in attacklib.ATTACKS if name not in results]
         if missing:
-            problems.append(f"{label}: no verdict for {missing}; batch output: {raw.get('batch')}")
+            problems.append(f"{label}: no verdict for {missing}; outputs: {raw}")
         if leftovers:
             problems.append(f"{label}: leftovers {leftovers}")
     command = "make attack-matrix" if os.environ.get("MAKELEVEL") else "python3 scripts/attack-matrix.py"

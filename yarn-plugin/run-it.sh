@@ -148,14 +148,14 @@ id -nG "$it_user" | tr ' ' '\n' | grep -qx "$group" ||
 
 work="${KYR_IT_WORKDIR:-/var/tmp/kyr-it}"
 rm -rf "$work"
-mkdir -p "$work/conf" "$work/data" "$work/home"
+mkdir -p "$work/conf" "$work/data" "$work/home" "$work/jobs" "$work/mr-staging"
 cp "$here/src/test/resources/yarn-site.xml" "$work/conf/yarn-site.xml"
-chmod 0755 "$work" "$work/data" "$work/home"
+chmod 0755 "$work" "$work/data" "$work/home" "$work/jobs" "$work/mr-staging"
 [ "$(id -u)" = 0 ] && chown -R "$it_user" "$work"
 
 echo "run-it.sh: KataMiniYarnClusterIT as $it_user with KYR_BINARY=$KYR_BINARY (group $group) in $work"
-echo "run-it.sh: the binary's [kata] ro-mounts must expose $HADOOP_HOME, $here/target and $JAVA_HOME to the sandboxes"
-(cd "$work" && "${run_as[@]}" env -i PATH="$PATH" JAVA_HOME="$JAVA_HOME" HOME="$work/home" HADOOP_HOME="$HADOOP_HOME" \
+echo "run-it.sh: the binary's [kata] ro-mounts must expose $HADOOP_HOME, $here/target, $work/conf (the live yarn-site.xml the containers read) and $JAVA_HOME to the sandboxes, and [kata] rw-mounts must include $work/mr-staging and $work/jobs (file:// staging and job data, which the test's jobs share with their containers)"
+(cd "$work/jobs" && "${run_as[@]}" env -i PATH="$PATH" JAVA_HOME="$JAVA_HOME" HOME="$work/home" HADOOP_HOME="$HADOOP_HOME" \
   KYR_BINARY="$KYR_BINARY" KYR_NM_GROUP="$group" KYR_IT_RUNTIME="${KYR_IT_RUNTIME:-}" \
   java "${jdk17[@]}" -Xmx1g -Dtest.build.data="$work/data" -Duser.home="$work/home" -Dhadoop.log.dir="$work/logs" \
   -cp "$work/conf:$test_classes:$plugin_jar:$hadoop_cp:$junit" org.junit.runner.JUnitCore \

@@ -40,7 +40,7 @@ public enum BundlePlanner {
             rlimits: [])   // inherit the NodeManager's limits, as container-executor does
 
         var namespaces = ["pid", "ipc", "uts", "mount"]
-        if config.network == "none" { namespaces.append("network") }
+        if config.network == "none" || host.network != nil { namespaces.append("network") }
 
         let linux = Spec.Linux(
             namespaces: namespaces,
@@ -48,7 +48,8 @@ public enum BundlePlanner {
             resources: .init(memoryLimitBytes: Int64(memoryMiB) * 1024 * 1024, cpuShares: UInt64(vcores) * 1024,
                              cpuQuota: Int64(vcores) * 100_000, cpuPeriod: 100_000, pidsLimit: config.pidsLimit),
             maskedPaths: maskedPaths, readonlyPaths: readonlyPaths,
-            seccomp: (host.seccompProfile ?? OCISeccomp.yarnDefault).json)
+            seccomp: (host.seccompProfile ?? OCISeccomp.yarnDefault).adapted(for: runtime).json,
+            networkNamespacePath: host.network?.namespacePath.value)
 
         let spec = Spec(
             process: process,
@@ -77,10 +78,17 @@ public enum BundlePlanner {
         ]
     }
 
+    /// Routed containers are named after the container (the name YARN records with the address); otherwise
+    /// `[kata] hostname` decides.
     static func hostname(_ request: LaunchRequest, config: KataSection, host: HostFacts) -> String {
+        if let network = host.network { return network.hostname }
         if config.hostname == "host" { return host.nodename }
-        // container_e17_1795555676958_0001_01_000002 → c-1795555676958-0001-01-000002 (≤ 63 chars, DNS-safe)
-        let digits = request.containerId.value.split(separator: "_").dropFirst().filter { !$0.hasPrefix("e") }
+        return containerHostname(request.containerId)
+    }
+
+    /// container_e17_1795555676958_0001_01_000002 → c-1795555676958-0001-01-000002 (≤ 63 chars, DNS-safe).
+    public static func containerHostname(_ id: ContainerId) -> String {
+        let digits = id.value.split(separator: "_").dropFirst().filter { !$0.hasPrefix("e") }
         return String(("c-" + digits.joined(separator: "-")).prefix(63))
     }
 
@@ -111,6 +119,10 @@ public enum BundlePlanner {
             let path = try AbsolutePath(extra, code: .invalidConfigFile)
             if host.existingPaths.contains(path) { list.append(readOnlyBind(path)) }
         }
+        for shared in config.readWriteMounts {
+            let path = try AbsolutePath(shared, code: .invalidConfigFile)
+            if host.existingPaths.contains(path) { list.append(readWriteBind(path)) }
+        }
         let user = request.users.yarnUser.value
         for local in request.localDirectories {
             let userDir = try local.appending("usercache").appending(user)
@@ -123,6 +135,9 @@ public enum BundlePlanner {
         for extra in request.extraMounts {
             let options = ["rbind", extra.readOnly ? "ro" : "rw", "nosuid", "nodev", "rprivate"]
             list.append(.init(destination: extra.destination.value, type: "bind", source: extra.source.value, options: options))
+        }
+        if let network = host.network {   // over the read-only /etc of the host view: the container's own name
+            list.append(.init(destination: "/etc/hosts", type: "bind", source: network.hostsFile.value, options: ["bind", "ro", "nosuid", "nodev", "noexec"]))
         }
         list.append(.init(destination: initPath, type: "bind", source: host.initBinary.value, options: ["bind", "ro", "nodev", "nosuid"]))
         if let compat = host.compatLibrary, runtime == "runsc" {

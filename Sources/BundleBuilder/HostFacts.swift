@@ -25,6 +25,8 @@ public struct HostFacts: Sendable, Equatable {
     public var imageRootfs: AbsolutePath?
     /// The `linux.seccomp` object to use (already validated by compiling it); nil: the built-in default.
     public var seccompProfile: OCISeccomp?
+    /// Routed networking: the namespace to join, the /etc/hosts to mount, the container's hostname.
+    public var network: NetworkAttachment?
 
     public init(runAsUser: Identity, nmGroupId: UInt32, nodename: String, rootSymlinks: [String: String],
                 existingPaths: Set<AbsolutePath>, initBinary: AbsolutePath, compatLibrary: AbsolutePath? = nil,
@@ -33,5 +35,15 @@ public struct HostFacts: Sendable, Equatable {
         self.runAsUser = runAsUser; self.nmGroupId = nmGroupId; self.nodename = nodename
         self.rootSymlinks = rootSymlinks; self.existingPaths = existingPaths; self.initBinary = initBinary
         self.seccompProfile = seccompProfile
+    }
+}
+
+/// A container's routed network as the bundle sees it (prepared by RuntimeCore before planning).
+public struct NetworkAttachment: Sendable, Equatable {
+    public var namespacePath: AbsolutePath
+    public var hostsFile: AbsolutePath
+    public var hostname: String
+    public init(namespacePath: AbsolutePath, hostsFile: AbsolutePath, hostname: String) {
+        self.namespacePath = namespacePath; self.hostsFile = hostsFile; self.hostname = hostname
     }
 }

@@ -79,3 +79,7 @@ int kyr_uname_nodename(char *buf, size_t len) {
 }
 
 int kyr_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
+
+int kyr_rename_noreplace(int dirfd, const char *from, const char *to) {
+    return syscall(SYS_renameat2, dirfd, from, dirfd, to, 1 /* RENAME_NOREPLACE */) == 0 ? 0 : -errno;
+}

@@ -58,6 +58,26 @@ int kyr_seccomp_add(kyr_seccomp *s, const char *syscall_name, int action, int er
     return rc == -EEXIST ? 0 : rc;   // -EEXIST: same action already present
 }
 
+int kyr_seccomp_add_cond(kyr_seccomp *s, const char *syscall_name, int action, int err, unsigned count,
+                         const unsigned *index, const int *op, const uint64_t *value, const uint64_t *value_two) {
+    if (count == 0 || count > 6) return -EINVAL;
+    int nr = seccomp_syscall_resolve_name(syscall_name);
+    if (nr == __NR_SCMP_ERROR) return 1;
+    uint32_t act;
+    if (to_action(action, err, &act) != 0) return -EINVAL;
+    struct scmp_arg_cmp cmp[6];
+    memset(cmp, 0, sizeof cmp);
+    for (unsigned i = 0; i < count; i++) {
+        if (index[i] > 5 || op[i] < SCMP_CMP_NE || op[i] > SCMP_CMP_MASKED_EQ) return -EINVAL;
+        cmp[i].arg = index[i];
+        cmp[i].op = (enum scmp_compare)op[i];
+        cmp[i].datum_a = value[i];
+        cmp[i].datum_b = value_two[i];
+    }
+    int rc = seccomp_rule_add_array(s->ctx, act, nr, count, cmp);
+    return rc == -EEXIST ? 0 : rc;
+}
+
 int kyr_seccomp_export(kyr_seccomp *s, kyr_bpf *out) {
     int fd = memfd_create("kyr-bpf", MFD_CLOEXEC);
     if (fd < 0) return -errno;

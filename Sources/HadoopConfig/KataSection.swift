@@ -21,8 +21,13 @@ public struct KataSection: Sendable, Equatable {
     public var hostDirectories = ["/usr", "/etc", "/opt"]
     /// Extra read-only host paths mounted at the same place (JDK, Hadoop, Spark homes outside the host view).
     public var readOnlyMounts: [String] = []
+    /// Host directories every container may write, at the same path (a shared scratch or a file:// staging dir).
+    /// Tenants share them: list only what the cluster's jobs must share.
+    public var readWriteMounts: [String] = []
     public var seccompProfile: String?
+    /// `host`, `none` or `routed` as configured (`host` when absent); the per-container choice: `networking`.
     public var network = "host"
+    public var networking = NetworkSettings()
     /// `host` keeps the node's hostname (what YARN registers); `container` uses a name derived from the container id.
     public var hostname = "host"
     public var defaultVCores: UInt32 = 1
@@ -71,14 +76,13 @@ public struct KataSection: Sendable, Equatable {
         }
         if let v = file.list("rootfs.host-dirs", section: s) { hostDirectories = v }
         readOnlyMounts = file.list("ro-mounts", section: s) ?? []
-        for path in hostDirectories + readOnlyMounts where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+        readWriteMounts = file.list("rw-mounts", section: s) ?? []
+        for path in hostDirectories + readOnlyMounts + readWriteMounts where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
             throw RuntimeError(.invalidConfigFile, "[kata] mount paths must be absolute without '..': \(path)")
         }
         seccompProfile = try absolute("seccomp.profile")
-        if let v = text("network") {
-            guard ["host", "none"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] network must be host or none: \(v)") }
-            network = v
-        }
+        networking = try NetworkSettings(file)
+        if let v = networking.mode { network = v }
         if let v = text("hostname") {
             guard ["host", "container"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] hostname must be host or container: \(v)") }
             hostname = v

@@ -57,7 +57,8 @@ extension LiveSystem {
     }
 
     public func readFile(_ path: String, maxBytes: Int, code: ExitCode) throws(RuntimeError) -> [UInt8] {
-        let fd = try Self.check(kyr_open_nofollow(path, O_RDONLY, 0), code, "open \(path)")
+        // O_NONBLOCK: a FIFO in place of the file must not block a root process in open(); it is refused below.
+        let fd = try Self.check(kyr_open_nofollow(path, O_RDONLY | O_NONBLOCK, 0), code, "open \(path)")
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw RuntimeError(code, "\(path) is not a regular file") }
@@ -111,22 +112,41 @@ extension LiveSystem {
     public enum DirectoryOutcome: Sendable { case created, existed }
 
     /// mkdir without following symlinks; sets owner and exact mode (umask-independent) on a new directory.
-    /// An existing directory is accepted only if it is a real directory (not a symlink).
+    /// An existing directory is accepted only if it is a real directory (not a symlink). With an owner, the
+    /// directory is built under a private name and renamed into place (RENAME_NOREPLACE), so a concurrent launch
+    /// never sees it half made (root-owned, mode 0700) and two launches never both "create" it.
     @discardableResult
     public func makeDirectory(_ path: String, mode: UInt32, owner: (UInt32, UInt32)?, code: ExitCode) throws(RuntimeError) -> DirectoryOutcome {
         try withParent(path, code: code) { (dirfd, name) throws(RuntimeError) in
-            var outcome = DirectoryOutcome.created
-            if mkdirat(dirfd, name, 0o700) != 0 {
+            let staging = owner == nil ? name : ".kyr-new-\(getpid())-\(name)".prefix(255).description
+            if mkdirat(dirfd, staging, 0o700) != 0 {
                 guard errno == EEXIST else { throw RuntimeError(code, "mkdir \(path): \(Self.errnoText(errno))", errno: errno) }
-                outcome = .existed
+                if owner == nil { return try Self.openExisting(dirfd, name, path, code) }
+                _ = unlinkat(dirfd, staging, AT_REMOVEDIR)   // debris of a crashed launcher with our pid
+                guard mkdirat(dirfd, staging, 0o700) == 0 else { throw RuntimeError(code, "mkdir \(path): \(Self.errnoText(errno))", errno: errno) }
             }
-            let fd = try Self.check(kyr_openat(dirfd, name, O_RDONLY | O_DIRECTORY, 0), code, "open directory \(path)")
-            defer { close(fd) }
-            guard outcome == .created else { return .existed }
-            if let owner, fchown(fd, owner.0, owner.1) != 0 { throw RuntimeError(code, "chown \(path): \(Self.errnoText(errno))", errno: errno) }
-            if fchmod(fd, mode) != 0 { throw RuntimeError(code, "chmod \(path): \(Self.errnoText(errno))", errno: errno) }
-            return .created
+            let fd = try Self.check(kyr_openat(dirfd, staging, O_RDONLY | O_DIRECTORY, 0), code, "open directory \(path)")
+            var failure: Int32 = 0
+            if let owner, fchown(fd, owner.0, owner.1) != 0 { failure = errno }
+            if failure == 0, fchmod(fd, mode) != 0 { failure = errno }
+            close(fd)
+            if failure != 0 {
+                _ = unlinkat(dirfd, staging, AT_REMOVEDIR)
+                throw RuntimeError(code, "set owner and mode of \(path): \(Self.errnoText(failure))", errno: failure)
+            }
+            guard owner != nil else { return .created }
+            let rc = kyr_rename_noreplace(dirfd, staging, name)
+            if rc == 0 { return .created }
+            _ = unlinkat(dirfd, staging, AT_REMOVEDIR)
+            guard rc == -EEXIST else { throw RuntimeError(code, "rename into \(path): \(Self.errnoText(-rc))", errno: -rc) }
+            return try Self.openExisting(dirfd, name, path, code)
         }
+    }
+
+    static func openExisting(_ dirfd: Int32, _ name: String, _ path: String, _ code: ExitCode) throws(RuntimeError) -> DirectoryOutcome {
+        let fd = try check(kyr_openat(dirfd, name, O_RDONLY | O_DIRECTORY, 0), code, "open directory \(path)")
+        close(fd)
+        return .existed
     }
 
     /// Creates a new file (O_CREAT|O_EXCL|O_NOFOLLOW): fails if anything, a planted symlink included, is there.

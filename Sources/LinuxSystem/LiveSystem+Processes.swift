@@ -169,12 +169,15 @@ extension LiveSystem {
 
     /// Opens (creating as needed) a file for appending, without following symlinks; for container stdio.
     public func openForAppend(_ path: String, mode: UInt32, owner: (UInt32, UInt32)?, code: ExitCode) throws(RuntimeError) -> Int32 {
-        let fd = try Self.check(kyr_open_nofollow(path, O_WRONLY | O_CREAT | O_APPEND, mode), code, "open \(path)")
+        // O_NONBLOCK: the file may sit in a tenant-owned log dir, and opening a planted FIFO for writing would block
+        // this root process forever; with it the open fails (ENXIO) or the type check below refuses the FIFO.
+        let fd = try Self.check(kyr_open_nofollow(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK, mode), code, "open \(path)")
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink == 1 else {
             close(fd)
             throw RuntimeError(code, "\(path) is not a plain file")
         }
+        _ = fcntl(fd, F_SETFL, O_WRONLY | O_APPEND)
         if let owner, st.st_uid != owner.0 || st.st_gid != owner.1 { _ = fchown(fd, owner.0, owner.1) }
         return fd
     }

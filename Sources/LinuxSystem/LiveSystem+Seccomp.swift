@@ -13,8 +13,16 @@ public enum SeccompAction: Int32, Sendable {
 }
 
 extension LiveSystem {
+    /// One OCI argument condition: `op` is libseccomp's `enum scmp_compare` (1 NE, 2 LT, 3 LE, 4 EQ, 5 GE, 6 GT, 7 MASKED_EQ).
+    public struct SeccompCondition: Sendable {
+        public var index: UInt32, op: Int32, value: UInt64, valueTwo: UInt64
+        public init(index: UInt32, op: Int32, value: UInt64, valueTwo: UInt64) {
+            self.index = index; self.op = op; self.value = value; self.valueTwo = valueTwo
+        }
+    }
+
     public func compileSeccomp(defaultAction: SeccompAction, defaultErrno: Int32, architectures: [String],
-                               rules: [(names: [String], action: SeccompAction, errno: Int32)]) throws(RuntimeError) -> CompiledSeccomp {
+                               rules: [(names: [String], action: SeccompAction, errno: Int32, conditions: [SeccompCondition])]) throws(RuntimeError) -> CompiledSeccomp {
         var context: OpaquePointer?
         _ = try Self.check(kyr_seccomp_new(&context, defaultAction.rawValue, defaultErrno), .invalidConfigFile, "seccomp profile: default action")
         defer { kyr_seccomp_free(context) }
@@ -24,7 +32,14 @@ extension LiveSystem {
         var unknown: [String] = []
         for rule in rules {
             for name in rule.names {
-                let rc = kyr_seccomp_add(context, name, rule.action.rawValue, rule.errno)
+                let rc: Int32
+                if rule.conditions.isEmpty {
+                    rc = kyr_seccomp_add(context, name, rule.action.rawValue, rule.errno)
+                } else {
+                    let c = rule.conditions
+                    rc = kyr_seccomp_add_cond(context, name, rule.action.rawValue, rule.errno, UInt32(c.count),
+                                              c.map(\.index), c.map(\.op), c.map(\.value), c.map(\.valueTwo))
+                }
                 if rc == 1 { unknown.append(name); continue }
                 _ = try Self.check(rc, .invalidConfigFile, "seccomp profile: rule for \(name)")
             }

@@ -55,7 +55,10 @@ extension Spec.Mount {
 extension Spec.Linux {
     var json: JSONValue {
         var object: [String: JSONValue] = [
-            "namespaces": .array(namespaces.map { .object(["type": .string($0)]) }),
+            "namespaces": .array(namespaces.map { type in
+                if type == "network", let path = networkNamespacePath { return .object(["type": .string(type), "path": .string(path)]) }
+                return .object(["type": .string(type)])
+            }),
             "resources": resources.json,
             "maskedPaths": .strings(maskedPaths),
             "readonlyPaths": .strings(readonlyPaths),

@@ -90,10 +90,13 @@ public struct Spec: Sendable, Equatable {
         public var readonlyPaths: [String]
         /// The `linux.seccomp` object as given by the profile file (validated by `SeccompProfile`).
         public var seccomp: JSONValue?
+        /// When set, the `network` namespace entry joins this bind-mounted namespace (routed networking).
+        public var networkNamespacePath: String?
         public init(namespaces: [String], cgroupsPath: String?, resources: Resources, maskedPaths: [String],
-                    readonlyPaths: [String], seccomp: JSONValue?) {
+                    readonlyPaths: [String], seccomp: JSONValue?, networkNamespacePath: String? = nil) {
             self.namespaces = namespaces; self.cgroupsPath = cgroupsPath; self.resources = resources
             self.maskedPaths = maskedPaths; self.readonlyPaths = readonlyPaths; self.seccomp = seccomp
+            self.networkNamespacePath = networkNamespacePath
         }
     }
 

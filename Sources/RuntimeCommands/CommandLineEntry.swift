@@ -44,6 +44,7 @@ public enum Usage {
       kata-yarn-runtime state <container-id>
       kata-yarn-runtime list
       kata-yarn-runtime delete <container-id>
+      kata-yarn-runtime gc                    (reclaims what containers whose launcher is gone left behind)
 
     Root may put `--config <container-executor.cfg>` first when running the binary directly (not setuid).
     """

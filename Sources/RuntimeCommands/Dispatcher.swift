@@ -60,6 +60,9 @@ struct Dispatcher {
         case .delete(let id):
             try ContainerAdmin(context: context).delete(id)
             return 0
+        case .gc:
+            for line in try GarbageCollector(context: context).run() { system.writeStandardOutput(line) }
+            return 0
         case .help:
             system.writeStandardOutput(Usage.text)
             return 0

@@ -31,12 +31,14 @@ public struct ContainerAdmin {
         return .object(object)
     }
 
-    /// Kills and removes the container from its runtime, then removes its bundle and record. The launcher, if
-    /// still alive, sees the container end and writes the exit code as usual.
+    /// Kills and removes the container from its runtime. The launcher, if still alive, sees the container end,
+    /// writes the exit code and cleans up as usual; if it is gone, its network, bundle and record go here.
     public func delete(_ id: ContainerId) throws(RuntimeError) {
         guard let record = try store.load(id) else { throw RuntimeError(.invalidContainerPid, "no such container: \(id)") }
-        let driver = try RuntimeSelection.driver(named: record.runtime, context: context)
-        try driver.delete(id: id)
-        if !context.system.processExists(record.launcherPid) { try store.remove(id) }
+        if context.system.processExists(record.launcherPid) {
+            try RuntimeSelection.driver(named: record.runtime, context: context).delete(id: id)
+        } else {
+            try GarbageCollector(context: context).reclaim(id, runtime: record.runtime, store: try store)   // network too
+        }
     }
 }

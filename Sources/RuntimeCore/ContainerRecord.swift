@@ -16,13 +16,22 @@ public struct ContainerRecord: Sendable, Equatable {
     public var bundle: String
     public var status: String
     public var startedAtMonotonicNs: UInt64
+    /// `host`, `none` or `routed`; for routed, the container's address and hostname (what YARN's getIpAndHost
+    /// reads back through `kata-yarn-runtime state`). Absent in records of older versions.
+    public var network: String?
+    public var address: String?
+    public var hostname: String?
 
     public var json: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "id": .string(id.value), "runtime": .string(runtime), "runAsUser": .string(runAsUser), "uid": .int(uid),
             "pid": .int(Int(pid)), "launcherPid": .int(Int(launcherPid)), "pidFile": .string(pidFile),
             "bundle": .string(bundle), "status": .string(status), "startedAtMonotonicNs": .number(String(startedAtMonotonicNs)),
-        ])
+        ]
+        if let network { object["network"] = .string(network) }
+        if let address { object["address"] = .string(address) }
+        if let hostname { object["hostname"] = .string(hostname) }
+        return .object(object)
     }
 
     public init(id: ContainerId, runtime: String, runAsUser: String, uid: UInt32, pid: Int32, launcherPid: Int32,
@@ -51,5 +60,8 @@ public struct ContainerRecord: Sendable, Equatable {
         bundle = try text("bundle")
         status = try text("status")
         startedAtMonotonicNs = UInt64(json["startedAtMonotonicNs"]?.int64Value ?? 0)
+        network = json["network"]?.stringValue
+        address = json["address"]?.stringValue
+        hostname = json["hostname"]?.stringValue
     }
 }

@@ -9,7 +9,7 @@ enum HostFactsProbe {
     static func gather(for request: LaunchRequest, user: UserRecord, context: RuntimeContext,
                        seccomp: OCISeccomp?) throws(RuntimeError) -> HostFacts {
         let system = context.system
-        var candidates: [String] = context.kata.hostDirectories + context.kata.readOnlyMounts
+        var candidates: [String] = context.kata.hostDirectories + context.kata.readOnlyMounts + context.kata.readWriteMounts
         for local in request.localDirectories {
             candidates.append(local.value + "/usercache/" + request.users.yarnUser.value + "/filecache")
             candidates.append(local.value + "/filecache")

@@ -1,5 +1,6 @@
 import BundleBuilder
 import LinuxSystem
+import NetworkPlanner
 import OCISpec
 import RuntimeBase
 import RuntimeDrivers
@@ -19,7 +20,8 @@ public struct LaunchContainer {
         let system = context.system
         let user = try UserPolicy.validate(request.users.runAsUser, in: context)
         let runtime = try RuntimeSelection.choose(requested: request.requestedRuntime, user: user.name, config: context.kata)
-        let driver = try RuntimeSelection.driver(named: runtime, context: context)
+        let networkMode = try NetworkMode.resolve(runtime: runtime, requested: request.requestedNetwork, settings: context.kata.networking)
+        var driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode)
         system.ignoreHangupAndPipe()
 
         // Read what the NodeManager hands over as the NodeManager: it can only give us files it can read.
@@ -33,13 +35,25 @@ public struct LaunchContainer {
         try prepareLayout(layout, sources: sources, user: user)
 
         let store = StateStore(system: system, root: try context.stateRoot)
+        let network = ContainerNetwork(context: context)
+        // A launch of this id that died before recording its container may have left a network behind.
+        try network.reclaimDebris(of: request.containerId, store: store)
         let containerDir = try store.create(request.containerId)
         var started: StartedContainer?
         let image = try ImageMounts(system: system, containerDirectory: containerDir)
         let layers = request.image?.layers ?? []
         do throws(RuntimeError) {
             let imageRootfs = layers.isEmpty ? nil : try image.mount(layers, user: user)
-            let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs)
+            var attachment: (NetworkAttachment, ContainerNetworkPlan)?
+            if networkMode == .routed {
+                attachment = try network.attach(request, store: store, containerDir: containerDir)
+                if runtime == "runsc" {
+                    let stack = try network.runscStack(attachment?.0.namespacePath)
+                    driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: stack)
+                }
+            }
+            let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs,
+                                         network: networkMode, attachment: attachment?.0)
             let stdio = try openStdio(request, user: user)
             defer { stdio.forEach(system.closeDescriptor) }
             let startedAt = system.monotonicNanoseconds()
@@ -49,19 +63,23 @@ public struct LaunchContainer {
                 throw RuntimeError(.runcRunFailed, "\(runtime) could not start \(request.containerId) (status \(container.finishedStatus ?? -1)); see \(containerDir)/\(runtime).log or the container's stderr")
             }
             try writePidFile(request, pid: container.pid)
-            try store.save(ContainerRecord(
+            var record = ContainerRecord(
                 id: request.containerId, runtime: runtime, runAsUser: user.name, uid: user.uid, pid: container.pid,
                 launcherPid: system.currentPid(), pidFile: request.pidFile.value, bundle: bundle.value, status: "running",
-                startedAtMonotonicNs: startedAt))
+                startedAtMonotonicNs: startedAt)
+            record.network = networkMode.rawValue
+            record.address = attachment?.1.address.description
+            record.hostname = attachment?.1.hostname
+            try store.save(record)
             let status = try driver.wait(container)
             // runsc chowns the stdio files it is handed to root; give them back so YARN's log aggregation reads them.
             for fd in stdio.dropFirst() { system.setOwner(of: fd, to: (user.uid, context.nodeManagerGID)) }
             try writeExitCode(request, status: status)
-            try cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count)
+            try cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count, network: network)
             return status
         } catch {
             if started != nil { try? writeExitCode(request, status: Int32(ExitCode.runcRunFailed.rawValue)) }
-            try? cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count)
+            try? cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count, network: network)
             throw error
         }
     }
@@ -88,13 +106,16 @@ public struct LaunchContainer {
     }
 
     func writeBundle(_ request: LaunchRequest, user: UserRecord, runtime: String, containerDir: AbsolutePath,
-                     imageRootfs: AbsolutePath?) throws(RuntimeError) -> AbsolutePath {
+                     imageRootfs: AbsolutePath?, network: NetworkMode, attachment: NetworkAttachment?) throws(RuntimeError) -> AbsolutePath {
         let system = context.system
         let seccomp = try SeccompLoader.load(context)
         var facts = try HostFactsProbe.gather(for: request, user: user, context: context, seccomp: seccomp)
         facts.imageRootfs = imageRootfs
+        facts.network = attachment
+        var config = context.kata
+        config.network = network.rawValue   // the container's own mode (`none`: a private namespace, loopback only)
         let bundle = try containerDir.appending("bundle")
-        let plan = try BundlePlanner.plan(request, config: context.kata, host: facts, runtime: runtime, bundleDirectory: bundle)
+        let plan = try BundlePlanner.plan(request, config: config, host: facts, runtime: runtime, bundleDirectory: bundle)
         try system.makeDirectory(bundle.value, mode: 0o711, owner: (0, 0), code: .runcSetupFailed)
         if plan.ownsRootfs {
             let rootfs = try bundle.appending("rootfs")
@@ -134,9 +155,11 @@ public struct LaunchContainer {
         }
     }
 
-    func cleanUp(_ driver: any RuntimeDriver, _ id: ContainerId, store: StateStore, image: ImageMounts, layers: Int) throws(RuntimeError) {
+    func cleanUp(_ driver: any RuntimeDriver, _ id: ContainerId, store: StateStore, image: ImageMounts, layers: Int,
+                 network: ContainerNetwork) throws(RuntimeError) {
         try driver.delete(id: id)
         if layers > 0 { try image.unmount(layerCount: layers) }
+        try network.detach(containerDir: try store.directory(for: id), store: store)
         try store.remove(id)
     }
 }

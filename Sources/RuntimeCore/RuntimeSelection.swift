@@ -1,5 +1,6 @@
 import HadoopConfig
 import LinuxSystem
+import NetworkPlanner
 import RuntimeBase
 import RuntimeDrivers
 import YarnContract
@@ -19,8 +20,12 @@ public enum RuntimeSelection {
         return config.userRuntimes[user] ?? config.defaultRuntime
     }
 
-    public static func driver(named name: String, context: RuntimeContext) throws(RuntimeError) -> any RuntimeDriver {
+    /// `network`: the container's resolved mode (runsc's `--network` follows it); nil: the configured one.
+    /// `runscStack`: for routed containers, `sandbox` or `host` as `ContainerNetwork` decided.
+    public static func driver(named name: String, context: RuntimeContext, network: NetworkMode? = nil,
+                              runscStack: String? = nil) throws(RuntimeError) -> any RuntimeDriver {
         let kata = context.kata
+        let runscNetwork = runscStack ?? (network ?? NetworkMode(rawValue: kata.network))?.runscFlag ?? kata.network
         let runtimes = try context.stateRoot.appending("runtimes")
         switch name {
         case "runc":
@@ -28,7 +33,7 @@ public enum RuntimeSelection {
                                 stateRoot: try runtimes.appending("runc"), network: kata.network, system: context.system)
         case "runsc":
             return OCICLIDriver(flavor: .runsc, binary: try AbsolutePath(kata.runscBinary, code: .invalidConfigFile),
-                                stateRoot: try runtimes.appending("runsc"), network: kata.network, system: context.system)
+                                stateRoot: try runtimes.appending("runsc"), network: runscNetwork, system: context.system)
         default:
             return try shimDriver(named: name, context: context, stateRoot: runtimes)
         }

@@ -9,6 +9,8 @@ enum SeccompLoader {
     static func load(_ context: RuntimeContext) throws(RuntimeError) -> OCISeccomp {
         var profile = OCISeccomp.yarnDefault
         if let path = context.kata.seccompProfile {
+            // Like the cfg itself: whoever can write the profile decides every tenant's kernel surface.
+            try SetupCheck.checkConfigPermissions(path, system: context.system)
             let bytes = try context.system.readFile(path, maxBytes: 1 << 20, code: .invalidConfigFile)
             let json: JSONValue
             do { json = try JSONParser().parse(bytes) } catch { throw RuntimeError(.invalidConfigFile, "seccomp profile \(path): \(error.description)") }
@@ -32,6 +34,9 @@ enum SeccompLoader {
         return try system.compileSeccomp(
             defaultAction: action(profile.defaultAction), defaultErrno: Int32(profile.defaultErrnoRet ?? 1),
             architectures: profile.architectures,
-            rules: profile.rules.map { (names: $0.names, action: action($0.action), errno: Int32($0.errnoRet ?? 1)) })
+            rules: profile.rules.map { rule in
+                (names: rule.names, action: action(rule.action), errno: Int32(rule.errnoRet ?? 1),
+                 conditions: rule.args.map { LiveSystem.SeccompCondition(index: UInt32($0.index), op: $0.op.libseccompValue, value: $0.value, valueTwo: $0.valueTwo) })
+            })
     }
 }

@@ -141,7 +141,7 @@ public enum ArgvDecoder {
 
     // MARK: our verbs
 
-    static let verbs: Set<String> = ["launch", "signal", "state", "list", "delete", "version", "help"]
+    static let verbs: Set<String> = ["launch", "signal", "state", "list", "delete", "gc", "version", "help"]
 
     /// A verb is recognised only with a syntactically valid container id in argv[2] (or no arguments for
     /// `list`/`version`/`help`): a NodeManager never passes a container id as the YARN user, so no Hadoop call
@@ -151,9 +151,10 @@ public enum ArgvDecoder {
         guard verbs.contains(verb) else { return nil }
         switch verb {
         case "list" where argv.count == 2: return .list
+        case "gc" where argv.count == 2: return .gc
         case "version" where argv.count == 2: return .version
         case "help" where argv.count == 2: return .help
-        case "list", "version", "help": return nil
+        case "list", "gc", "version", "help": return nil
         default: break
         }
         guard argv.count >= 3, argv[2].hasPrefix("container_") else { return nil }

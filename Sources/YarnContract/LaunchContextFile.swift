@@ -8,7 +8,7 @@ public enum LaunchContextFile {
     public static let maxBytes = 256 * 1024
     static let knownKeys: Set<String> = [
         "version", "runAsUser", "user", "containerId", "workDir", "scriptPath", "tokensPath", "keystorePath",
-        "truststorePath", "pidFile", "localDirs", "logDirs", "vcores", "memoryMB", "runtime",
+        "truststorePath", "pidFile", "localDirs", "logDirs", "vcores", "memoryMB", "runtime", "network",
     ]
 
     public static func decode(_ text: [UInt8], expecting id: ContainerId) throws(RuntimeError) -> LaunchRequest {
@@ -58,6 +58,7 @@ public enum LaunchContextFile {
             request.memoryMiB = UInt64(value)
         }
         if object["runtime"] != nil { request.requestedRuntime = try string("runtime") }
+        if object["network"] != nil { request.requestedNetwork = try string("network") }
         return request
     }
 }

@@ -26,6 +26,8 @@ public enum YarnRequest: Sendable, Equatable {
     case state(containerId: ContainerId)
     case list
     case delete(containerId: ContainerId)
+    /// Reclaims what containers whose launcher is gone left behind: runtime state, records, network.
+    case gc
     case version
     case help
 }
@@ -67,6 +69,8 @@ public struct LaunchRequest: Sendable, Equatable {
     public var memoryMiB: UInt64?
     /// The runtime asked for by the application (`YARN_CONTAINER_RUNTIME_TYPE` / the plugin), if any.
     public var requestedRuntime: String?
+    /// `host`, `none` or `routed` from the launch context; nil: the configured default (docs/networking.md).
+    public var requestedNetwork: String?
     /// Extra host paths the NodeManager asked to mount (runc's YARN_CONTAINER_RUNTIME_RUNC_MOUNTS), already allowed.
     public var extraMounts: [ExtraMount] = []
     /// An image to run instead of the host view (the runc runtime's squashfs layers, or an image directory).

@@ -23,7 +23,7 @@ LIBC.syscall.restype = ctypes.c_long
 
 # x86_64 syscall numbers
 SYS = {"mount": 165, "unshare": 272, "clone": 56, "ptrace": 101, "finit_module": 313, "bpf": 321,
-       "perf_event_open": 298, "add_key": 248, "syslog": 103}
+       "perf_event_open": 298, "add_key": 248, "syslog": 103, "clone3": 435}
 CLONE_NEWUSER, CLONE_NEWNS, SIGCHLD = 0x10000000, 0x00020000, 17
 
 
@@ -195,6 +195,21 @@ def a_clone_newuser(p):
         verdict("clone_newuser", False, "clone(CLONE_NEWUSER|CLONE_NEWNS) ok, mount inside refused")
     else:
         verdict("clone_newuser", True, f"clone(CLONE_NEWUSER|CLONE_NEWNS): {en(status)}")
+
+
+def a_clone3_newuser(p):
+    """clone3(2) carries its flags in a struct a seccomp filter cannot read: the other way to a new namespace."""
+    def child():
+        args = (ctypes.c_uint64 * 8)(CLONE_NEWUSER | CLONE_NEWNS, 0, 0, 0, SIGCHLD, 0, 0, 0)   # struct clone_args v0
+        rc, e = syscall("clone3", ctypes.cast(args, ctypes.c_void_p), 64)
+        if rc == 0:
+            os._exit(0)
+        if rc < 0:
+            return min(e, 99)
+        _, status = os.waitpid(rc, 0)
+        return 0
+    status = in_child(child)
+    verdict("clone3_newuser", status != 0, f"clone3(CLONE_NEWUSER|CLONE_NEWNS): {'ok' if status == 0 else en(status)}")
 
 
 def a_ptrace(p):
@@ -380,7 +395,7 @@ def a_host_view(p):
 BATCH = [("kernel_version", a_kernel_version), ("dmesg", a_dmesg), ("proc_sys_write", a_proc_sys_write),
          ("sys_write", a_sys_write), ("sysrq_trigger", a_sysrq), ("proc_kcore", a_proc_kcore),
          ("kernel_module", a_kernel_module), ("mount", a_mount), ("unshare_userns", a_unshare),
-         ("clone_newuser", a_clone_newuser), ("ptrace_other_tenant", a_ptrace),
+         ("clone_newuser", a_clone_newuser), ("clone3_newuser", a_clone3_newuser), ("ptrace_other_tenant", a_ptrace),
          ("see_other_processes", a_other_processes), ("other_tenant_files", a_other_files),
          ("cgroup_release_agent", a_release_agent), ("raw_device", a_raw_device), ("nodemanager_port", a_nm_port),
          ("tenant_listener", a_tenant_listener), ("etc_shadow", a_shadow), ("setuid_binary", a_setuid),
@@ -400,6 +415,8 @@ def fork_bomb(p):
             time.sleep(60)
             os._exit(0)
         children.append(pid)
+        if len(children) % 16 == 0:
+            print(len(children), file=sys.stderr, flush=True)   # progress survives a sandbox that dies
     for pid in children:
         os.kill(pid, signal.SIGKILL)
     for pid in children:

@@ -23,13 +23,13 @@ from conftest import yarn_script
 
 HERE = Path(__file__).resolve().parent
 PAYLOAD = HERE / "attack_payload.py"
-PIDS_LIMIT = 64
+PIDS_LIMIT = 256   # runsc needs headroom: its sentry and gofer threads count against the pids cgroup (64 is too few to start)
 MEMORY_MB = 256
 EAT_MIB = 768
 BOB_APP = "application_1795555676958_0002"   # another tenant, another application
 
 BATCH = ["kernel_version", "dmesg", "proc_sys_write", "sys_write", "sysrq_trigger", "proc_kcore", "kernel_module",
-         "mount", "unshare_userns", "clone_newuser", "ptrace_other_tenant", "see_other_processes",
+         "mount", "unshare_userns", "clone_newuser", "clone3_newuser", "ptrace_other_tenant", "see_other_processes",
          "other_tenant_files", "cgroup_release_agent", "raw_device", "nodemanager_port", "tenant_listener",
          "etc_shadow", "setuid_binary", "bpf", "perf_event_open", "kernel_keyring", "write_host_view"]
 ATTACKS = BATCH + ["fork_bomb", "memory_limit"]
@@ -45,6 +45,7 @@ DESCRIPTION = {
     "mount": "mount a tmpfs",
     "unshare_userns": "`unshare(CLONE_NEWUSER|CLONE_NEWNS)`",
     "clone_newuser": "`clone(CLONE_NEWUSER|CLONE_NEWNS)`, then mount inside the new namespaces",
+    "clone3_newuser": "`clone3` with CLONE_NEWUSER|CLONE_NEWNS (flags in memory, out of a filter's reach)",
     "ptrace_other_tenant": "`PTRACE_ATTACH` to bob's running container (its host pid, and any bob process in /proc)",
     "see_other_processes": "list processes in /proc that are not the attacker's",
     "other_tenant_files": "list bob's work/app/log dirs, read his `container_tokens`",
@@ -73,7 +74,8 @@ KATA_ON_PAPER = {
     "kernel_module": ("BLOCKED", "no CAP_SYS_MODULE, agent applies seccomp; guest kernel only"),
     "mount": ("BLOCKED", "no CAP_SYS_ADMIN in the guest container"),
     "unshare_userns": ("BLOCKED", "seccomp applied by the kata-agent inside the guest"),
-    "clone_newuser": ("ALLOWED", "same profile as runc (no clone flag filter), but the namespace is in the guest kernel"),
+    "clone_newuser": ("BLOCKED", "the agent applies the bundle's profile (clone namespace-flag filter); guest kernel anyway"),
+    "clone3_newuser": ("BLOCKED", "the agent applies the bundle's profile (clone3 → ENOSYS); a namespace would be in the guest kernel anyway"),
     "ptrace_other_tenant": ("BLOCKED", "bob runs in another VM"),
     "see_other_processes": ("BLOCKED", "one VM per container"),
     "other_tenant_files": ("BLOCKED", "only this container's virtio-fs shares exist in the guest"),
@@ -238,7 +240,14 @@ def run_suite(node, network=None, log=lambda msg: None):
         bomb.script.write_text(yarn_script(bomb.logdir, f"{payload} forkbomb {params_file}"))
         result = node.run(bomb.argv, timeout=300)
         raw["fork_bomb"] = (result.returncode, result.stderr, bomb.log("stdout"), bomb.log("stderr"))
-        results.update(parse_verdicts(bomb.log("stdout")))
+        found = parse_verdicts(bomb.log("stdout"))
+        progress = bomb.log("stderr").split()
+        if "fork_bomb" not in found and result.returncode != 0 and progress:
+            # gVisor: the sentry's own host threads share the pids cgroup, so at the limit the whole sandbox
+            # ends (status 2) instead of fork() failing inside it. The host stayed bounded all the same.
+            found["fork_bomb"] = ("BLOCKED", f"sandbox ended with status {result.returncode} after {progress[-1]}+ forks "
+                                             f"(pids.limit={PIDS_LIMIT} reached by sentry threads + guest tasks)")
+        results.update(found)
 
         log("memory")
         mem = node.container(53, "")

@@ -177,3 +177,16 @@ def test_requested_runtime_must_be_allowed(make_node):
     result = node.run(["launch", launch.cid, "--context", context])
     assert result.returncode == 1 and "not allowed" in result.stderr
     assert not launch.pidfile.exists()
+
+
+def test_concurrent_first_launches_of_one_user(make_node):
+    """The first launches of a user race to create usercache/<user> and the app dirs: all must succeed."""
+    node = make_node("runc")
+    launches = [node.container(20 + i, "") for i in range(6)]
+    for launch in launches:
+        launch.script.write_text(yarn_script(launch.logdir, "echo ok"))
+    procs = [node.popen(launch.argv) for launch in launches]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert codes == [0] * 6, [p.stderr.read() for p in procs]
+    assert all(launch.log("stdout") == "ok\n" for launch in launches)
+    assert node.leftovers() == []

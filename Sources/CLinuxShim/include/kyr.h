@@ -40,6 +40,9 @@ enum { KYR_SCMP_ALLOW = 0, KYR_SCMP_ERRNO = 1, KYR_SCMP_KILL_PROCESS = 2, KYR_SC
 int kyr_seccomp_new(kyr_seccomp **out, int default_action, int default_errno);
 int kyr_seccomp_add_arch(kyr_seccomp *ctx, const char *arch_name);   // "SCMP_ARCH_X86_64" …
 int kyr_seccomp_add(kyr_seccomp *ctx, const char *syscall, int action, int err); // 1 when unknown here (skipped)
+// The same with argument conditions (OCI `args`, ANDed): op is libseccomp's enum scmp_compare (1 NE … 7 MASKED_EQ).
+int kyr_seccomp_add_cond(kyr_seccomp *ctx, const char *syscall, int action, int err, unsigned count,
+                         const unsigned *index, const int *op, const uint64_t *value, const uint64_t *value_two);
 int kyr_seccomp_export(kyr_seccomp *ctx, kyr_bpf *out);            // malloc'd filter; kyr_bpf_free
 void kyr_seccomp_free(kyr_seccomp *ctx);
 void kyr_bpf_free(kyr_bpf *bpf);
@@ -71,10 +74,19 @@ int kyr_open_parent(const char *path, char *name, size_t name_len);       // O_P
 int kyr_openat(int dirfd, const char *name, int flags, unsigned mode);    // O_NOFOLLOW|O_CLOEXEC added
 int kyr_uname_nodename(char *buf, size_t len);
 int kyr_pipe_cloexec(int fds[2]);
+int kyr_rename_noreplace(int dirfd, const char *from, const char *to);   // renameat2(RENAME_NOREPLACE)
 
 // ---- mounts.c: image layers (squashfs on a read-only auto-clearing loop device, overlay on top), cgroup v1 ----
 int kyr_loop_attach_fd(int file_fd, char *device, size_t device_len);   // returns a loop device fd (CLOEXEC)
 int kyr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int kyr_umount(const char *target, int detach);
+
+// netns.c: network namespaces (a bind-mounted nsfs file per container) and the IPAM file lock.
+int kyr_netns_open_current(void);
+int kyr_netns_create(const char *path);      // new netns bound at path (created O_EXCL); we stay in ours
+int kyr_netns_enter(const char *path);       // returns an fd of the namespace we left (for kyr_netns_restore)
+int kyr_netns_restore(int original);
+int kyr_lock_file(const char *path);         // flock(LOCK_EX) on path (created 0600); returns the fd
+void kyr_unlock_file(int fd);
 
 #endif

@@ -1,0 +1,75 @@
+import RuntimeBase
+
+/// `[kata] network*` keys: which network a sandbox gets and, for `routed`, its address range and policy.
+/// Every key is documented in hadoop-conf/container-executor.cfg and docs/networking.md.
+public struct NetworkSettings: Sendable, Equatable {
+    public static let modes = ["host", "none", "routed"]
+
+    /// `network=` as configured; nil: runc/runsc get `host`, kata and shim runtimes `routed` (when a range is set).
+    public var mode: String?
+    /// Modes a launch context may ask for besides the default (`network.allowed`).
+    public var allowedModes: [String] = []
+    /// This node's container addresses (`network.range`).
+    public var range: IPv4Network?
+    /// The containers' next hop, an address on every host-side veth (`network.gateway`, link-local like Calico's).
+    public var gateway = IPv4Address(0xA9FE_0101)   // 169.254.1.1
+    /// Every node's container ranges together (`network.cluster`): containers there are reachable across nodes.
+    public var cluster: IPv4Network?
+    /// Cluster services containers may reach (`network.allow=cidr[:port],...`).
+    public var allow: [NetworkEndpoint] = []
+    /// The NodeManager's ports containers may reach on their own node (shuffle services).
+    public var nodePorts: [UInt16] = [13562, 7337]
+    /// runsc's stack for routed containers (`network.runsc`): `sandbox` (gVisor's netstack), `host` (the host
+    /// kernel's stack, inside the container's own namespace), or `auto`: `sandbox` unless the runsc in use would
+    /// take the namespace for the root one (docs/networking.md, "gVisor").
+    public var runscStack = "auto"
+
+    public init() {}
+
+    init(_ file: ConfigFile) throws(RuntimeError) {
+        let s = "kata"
+        func fail(_ key: String, _ raw: String, _ what: String) -> RuntimeError {
+            RuntimeError(.invalidConfigFile, "[kata] \(key) must be \(what): \(raw)")
+        }
+        if let v = file.value("network", section: s) {
+            guard Self.modes.contains(v) else { throw fail("network", v, "host, none or routed") }
+            mode = v
+        }
+        if let list = file.list("network.allowed", section: s) {
+            for v in list where !Self.modes.contains(v) { throw fail("network.allowed", v, "host, none or routed") }
+            allowedModes = list
+        }
+        if let v = file.value("network.range", section: s) {
+            guard let net = IPv4Network(v), net.prefix >= 16, net.prefix <= 30 else { throw fail("network.range", v, "a CIDR block /16 to /30") }
+            range = net
+        }
+        if let v = file.value("network.gateway", section: s) {
+            guard let gw = IPv4Address(v) else { throw fail("network.gateway", v, "an IPv4 address") }
+            gateway = gw
+        }
+        if let v = file.value("network.cluster", section: s) {
+            guard let net = IPv4Network(v) else { throw fail("network.cluster", v, "a CIDR block") }
+            cluster = net
+        }
+        for v in file.list("network.allow", section: s) ?? [] {
+            guard let endpoint = NetworkEndpoint(v) else { throw fail("network.allow", v, "cidr or cidr:port") }
+            allow.append(endpoint)
+        }
+        if let list = file.list("network.node-ports", section: s) {
+            nodePorts = []
+            for v in list {
+                guard let port = UInt16(v), port > 0 else { throw fail("network.node-ports", v, "TCP ports") }
+                nodePorts.append(port)
+            }
+        }
+        if let v = file.value("network.runsc", section: s) {
+            guard ["auto", "sandbox", "host"].contains(v) else { throw fail("network.runsc", v, "auto, sandbox or host") }
+            runscStack = v
+        }
+        if let range {
+            guard !range.contains(gateway) else { throw fail("network.gateway", gateway.description, "outside network.range") }
+            if let cluster, !cluster.contains(range) { throw fail("network.cluster", cluster.description, "a block containing network.range") }
+        }
+        if mode == "routed", range == nil { throw RuntimeError(.invalidConfigFile, "[kata] network=routed needs network.range") }
+    }
+}

@@ -1,0 +1,162 @@
+import BundleBuilder
+import HadoopConfig
+import LinuxSystem
+import NetworkPlanner
+import RuntimeBase
+import StrictJSON
+import YarnContract
+
+/// Routed networking for one container (docs/networking.md): the address from this node's range under the
+/// IPAM lock, a namespace bound at `<state-root>/netns/<cid>`, a veth pair routed as a /32, the tenant policy
+/// in nftables, and an /etc/hosts. `detach` undoes all of it from the allocation record alone, so the
+/// launcher, `delete` and `gc` share one teardown.
+struct ContainerNetwork {
+    let context: RuntimeContext
+    var system: LiveSystem { context.system }
+    var settings: NetworkSettings { context.kata.networking }
+    var tools: NetworkTools { NetworkTools(system: system) }
+
+    var directory: AbsolutePath { get throws(RuntimeError) { try context.stateRoot.appending("netns") } }
+    var lockFile: AbsolutePath { get throws(RuntimeError) { try directory.appending("ipam.lock") } }
+
+    static func recordFile(_ containerDir: AbsolutePath) throws(RuntimeError) -> AbsolutePath { try containerDir.appending("network.json") }
+
+    func attach(_ request: LaunchRequest, store: StateStore, containerDir: AbsolutePath) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
+        guard let range = settings.range else { throw RuntimeError(.invalidConfigFile, "network=routed needs [kata] network.range") }
+        try tools.ensureInstalled()
+        try system.makeDirectory(try directory.value, mode: 0o700, owner: (0, 0), code: .runcSetupFailed)
+        let namespace = try directory.appending(request.containerId.value)
+        let hostname = BundlePlanner.containerHostname(request.containerId)
+        let plan = try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) -> ContainerNetworkPlan in
+            let used = Set(try records(store).map(\.plan.address))
+            guard let address = AddressAllocator.allocate(in: range, used: used, gateway: settings.gateway) else {
+                throw RuntimeError(.runcSetupFailed, "no free address in [kata] network.range \(range) (\(AddressAllocator.capacity(of: range)) in use)")
+            }
+            let plan = ContainerNetworkPlan(containerId: request.containerId, address: address, gateway: settings.gateway,
+                                            namespacePath: namespace.value, hostname: hostname)
+            let record = NetworkRecord(plan: plan, launcherPid: system.currentPid())
+            try system.writeFileAtomically(try Self.recordFile(containerDir).value, Array(JSONWriter.encode(record.json).utf8),
+                                           mode: 0o600, code: .runcSetupFailed)
+            return plan
+        }
+        let log = try system.openForAppend(try containerDir.appending("network.log").value, mode: 0o600, owner: nil, code: .runcSetupFailed)
+        defer { system.closeDescriptor(log) }
+        do throws(RuntimeError) {
+            try enableForwarding()
+            if system.pathExists(namespace.value) { try system.removeNetworkNamespace(at: namespace.value) }
+            try system.createNetworkNamespace(at: namespace.value, code: .runcSetupFailed)
+            try tools.ip(plan.hostCommands, script: try containerDir.appending("net-host.batch"), log: log)
+            try system.inNetworkNamespace(namespace.value, code: .runcSetupFailed) { () throws(RuntimeError) in
+                try tools.ip(plan.namespaceCommands, script: try containerDir.appending("net-container.batch"), log: log)
+            }
+            try tools.nft(NFTRules.setup(plan, settings: settings, minUserId: context.config.minUserId),
+                          script: try containerDir.appending("nft-setup.nft"), log: log)
+        } catch {
+            throw RuntimeError(.runcSetupFailed, "routed network for \(request.containerId): \(error.message)\(logTail(containerDir))")
+        }
+        let nodeHosts = (try? system.readFile("/etc/hosts", maxBytes: 1 << 20, code: .runcSetupFailed)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let hosts = try containerDir.appending("hosts")
+        try system.writeFileAtomically(hosts.value, Array(plan.hostsFile(nodeHosts: nodeHosts).utf8), mode: 0o644, code: .runcSetupFailed)
+        return (NetworkAttachment(namespacePath: namespace, hostsFile: hosts, hostname: hostname), plan)
+    }
+
+    /// Tears down what `network.json` in `containerDir` describes, if anything; removes the record last, which
+    /// frees the address. Safe to repeat and on partial set-ups.
+    func detach(containerDir: AbsolutePath, store: StateStore) throws(RuntimeError) {
+        guard let record = try load(containerDir) else { return }
+        let plan = record.plan
+        try system.withFileLock(try lockFile.value, code: .generalFailure) { () throws(RuntimeError) in
+            let others = try records(store).filter { $0.plan.containerId != plan.containerId }
+            let lastOfApplication = !others.contains { $0.plan.applicationId == plan.applicationId }
+            let commands = NFTRules.teardown(plan, lastOfApplication: lastOfApplication, lastOnNode: others.isEmpty)
+            let script = try containerDir.appending("nft-teardown.nft")
+            if (try? tools.nft(commands.joined(separator: "\n") + "\n", script: script, log: -1)) == nil {
+                // Part of it was never created (a launch that failed half-way): remove what exists, piece by piece.
+                for command in commands where !command.hasPrefix("flush") {
+                    let flush = command.hasPrefix("delete chain") ? [command.replacingFirst("delete chain", with: "flush chain")] : []
+                    _ = try? tools.nft((flush + [command]).joined(separator: "\n") + "\n", script: script, log: -1)
+                }
+            }
+            _ = try? tools.ip(["link delete \(plan.hostInterface)"], script: try containerDir.appending("net-teardown.batch"), log: -1)
+            try system.removeNetworkNamespace(at: plan.namespacePath)
+            try system.removeFile(try Self.recordFile(containerDir).value, code: .generalFailure)
+        }
+    }
+
+    /// Before a launch re-creates `<cid>`'s directory: the network of an earlier launch of the same id that
+    /// died before it recorded its container (no state.json, launcher gone) is torn down, not orphaned.
+    func reclaimDebris(of id: ContainerId, store: StateStore) throws(RuntimeError) {
+        let dir = try store.directory(for: id)
+        guard try system.fileStatus(try dir.appending("state.json").value) == nil,
+              let record = try? load(dir), !system.processExists(record.launcherPid) else { return }
+        try detach(containerDir: dir, store: store)
+    }
+
+    func load(_ containerDir: AbsolutePath) throws(RuntimeError) -> NetworkRecord? {
+        let file = try Self.recordFile(containerDir)
+        guard try system.fileStatus(file.value) != nil else { return nil }
+        let bytes = try system.readFile(file.value, maxBytes: 64 * 1024, code: .generalFailure)
+        do { return try NetworkRecord(json: try JSONParser().parse(bytes)) } catch let error as RuntimeError { throw error } catch {
+            throw RuntimeError(.generalFailure, "network record \(file) is not valid json")
+        }
+    }
+
+    /// Every allocation on this node (the caller holds the IPAM lock when it matters).
+    func records(_ store: StateStore) throws(RuntimeError) -> [NetworkRecord] {
+        let containers = try store.root.appending("containers")
+        guard try system.fileStatus(containers.value) != nil else { return [] }
+        var found: [NetworkRecord] = []
+        for name in try system.listDirectory(containers.value, code: .generalFailure) {
+            guard (try? ContainerId(name)) != nil, let record = try? load(try containers.appending(name)) else { continue }
+            found.append(record)
+        }
+        return found
+    }
+
+    /// Namespace files under `<state-root>/netns` that no allocation record names (a crash between the two).
+    func sweepOrphanNamespaces(_ store: StateStore) throws(RuntimeError) -> [String] {
+        let dir = try directory
+        guard try system.fileStatus(dir.value) != nil else { return [] }
+        let owned = Set(try records(store).map(\.plan.namespacePath))
+        var removed: [String] = []
+        for name in try system.listDirectory(dir.value, code: .generalFailure) where (try? ContainerId(name)) != nil {
+            let path = try dir.appending(name).value
+            if owned.contains(path) { continue }
+            try system.removeNetworkNamespace(at: path)
+            removed.append(name)
+        }
+        return removed
+    }
+
+    /// runsc's `--network` for a routed container. Either way the sandbox joins the namespace the bundle names.
+    /// `auto` avoids a known refusal: runsc releases before 2023 decide "root namespace" by the existence of
+    /// /proc/sys/net/core/rmem_default, which newer kernels show in every namespace, and then refuse netstack.
+    func runscStack(_ namespace: AbsolutePath?) throws(RuntimeError) -> String {
+        guard settings.runscStack == "auto" else { return settings.runscStack }
+        guard let namespace else { return "sandbox" }
+        let looksRoot = try system.inNetworkNamespace(namespace.value, code: .runcSetupFailed) { () throws(RuntimeError) -> Bool in
+            system.pathExists("/proc/sys/net/core/rmem_default")
+        }
+        return looksRoot ? "host" : "sandbox"
+    }
+
+    /// Routing between containers and to other nodes needs IPv4 forwarding in the node's namespace.
+    func enableForwarding() throws(RuntimeError) {
+        let knob = "/proc/sys/net/ipv4/ip_forward"
+        let current = (try? system.readFile(knob, maxBytes: 16, code: .runcSetupFailed)).map { String(decoding: $0, as: UTF8.self) }
+        if current?.hasPrefix("1") != true { try system.writeKernelSetting(knob, "1\n", code: .runcSetupFailed) }
+    }
+
+    func logTail(_ containerDir: AbsolutePath) -> String {
+        guard let path = try? containerDir.appending("network.log"),
+              let bytes = try? system.readFile(path.value, maxBytes: 1 << 20, code: .generalFailure), !bytes.isEmpty else { return "" }
+        return ": " + String(decoding: bytes.suffix(400), as: UTF8.self).split(separator: "\n").joined(separator: "; ")
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard hasPrefix(target) else { return self }
+        return replacement + dropFirst(target.count)
+    }
+}

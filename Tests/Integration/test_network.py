@@ -1,0 +1,263 @@
+"""Issue 8: routed networking and tenant isolation between two "nodes" built as network namespaces.
+
+Node A and node B are namespaces joined by a veth (10.200.0.1/30 <-> 10.200.0.2/30), each with static routes to
+the other's container range (10.244.1.0/24 on A, 10.244.2.0/24 on B). Each node has its own state root and runs
+the setuid binary inside its namespace (`nsenter --net=/run/netns/<node>`: not `ip netns exec`, which remounts
+/sys). Every address used is in these namespaces; every loop is bounded.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import NM_USER, runtimes_available, yarn_script
+
+HERE = Path(__file__).resolve().parent
+APP1 = "application_1795555676958_0001"
+APP2 = "application_1795555676958_0002"
+NODES = {"A": ("10.200.0.1", "10.244.1.0/24"), "B": ("10.200.0.2", "10.244.2.0/24")}
+RUNTIMES = [r for r in runtimes_available() if r in ("runc", "shim:containerd-shim-runc-v2")]
+
+
+def sh(*argv, check=True):
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, check=check, timeout=60)
+
+
+@pytest.fixture
+def fabric():
+    """Two node namespaces with a routed link; removed at the end (namespaces first: veths die with them)."""
+    if not (Path("/usr/sbin/nft").exists() and shutil.which("nsenter")):
+        pytest.skip("routed networking needs nftables (/usr/sbin/nft) and util-linux nsenter")
+    tag = f"{os.getpid() % 100000}"
+    names = {n: f"kyr{n}{tag}" for n in NODES}
+    link = {n: f"kyl{n}{tag}" for n in NODES}
+    for ns in names.values():
+        sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "link", "add", link["A"], "netns", names["A"], "type", "veth", "peer", "name", link["B"], "netns", names["B"])
+        for n, (addr, _) in NODES.items():
+            other = "B" if n == "A" else "A"
+            sh("ip", "-n", names[n], "link", "set", "lo", "up")
+            sh("ip", "-n", names[n], "addr", "add", f"{addr}/30", "dev", link[n])
+            sh("ip", "-n", names[n], "link", "set", link[n], "up")
+            sh("ip", "-n", names[n], "route", "add", NODES[other][1], "via", NODES[other][0])   # static route
+        yield names
+    finally:
+        for ns in names.values():
+            sh("ip", "netns", "delete", ns, check=False)
+
+
+class NetNode:
+    """A conftest Node whose binary runs inside a node namespace."""
+
+    def __init__(self, node, netns, letter, runtime):
+        self.node, self.netns, self.letter = node, netns, letter
+        addr, rng = NODES[letter]
+        probe_dir = node.root / "probe"
+        probe_dir.mkdir(exist_ok=True)
+        shutil.copy2(HERE / "netprobe.py", probe_dir / "netprobe.py")
+        os.chmod(probe_dir, 0o755)
+        os.chmod(probe_dir / "netprobe.py", 0o644)
+        self.probe = probe_dir / "netprobe.py"
+        mode = "  network=routed\n" if runtime in ("runc", "runsc") else ""
+        node.write_cfg(mode + f"  network.range={rng}\n  network.cluster=10.244.0.0/16\n"
+                       "  network.allow=10.200.0.0/30:13562\n  network.node-ports=13562\n"
+                       f"  ro-mounts={probe_dir}\n")
+
+    def argv(self, args, as_nm=True):
+        argv = [str(self.node.bin)] + [str(a) for a in args]
+        if as_nm:
+            argv = ["/usr/sbin/runuser", "-u", NM_USER, "--", "/usr/bin/env", "-i"] + argv
+        return ["nsenter", f"--net=/run/netns/{self.netns}", "--"] + argv
+
+    def run(self, args, as_nm=True, timeout=120):
+        return subprocess.run(self.argv(args, as_nm), capture_output=True, text=True, timeout=timeout, env={})
+
+    def popen(self, args):
+        return subprocess.Popen(self.argv(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={})
+
+    def in_ns(self, *argv, check=True):
+        return sh("nsenter", f"--net=/run/netns/{self.netns}", "--", *argv, check=check)
+
+    def launch(self, n, app, user, command):
+        launch = self.node.container(n, "", user=user, app=app)
+        launch.script.write_text(yarn_script(launch.logdir, command))
+        proc = self.popen(launch.argv)
+        return launch, proc
+
+    def state(self, cid):
+        result = self.run(["state", cid])
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def leftovers(self):
+        found = self.node.leftovers()
+        netns_dir = self.node.state / "netns"
+        if netns_dir.exists():
+            found += [f"netns file {p.name}" for p in netns_dir.iterdir() if p.name.startswith("container_")]
+        links = self.in_ns("ip", "-o", "link", "show").stdout
+        found += [f"veth {m}" for m in re.findall(r"^\d+: (ky[0-9a-f]{13})", links, re.M)]
+        addrs = self.in_ns("ip", "-o", "-4", "addr", "show").stdout
+        found += [f"address {m}" for m in re.findall(r"inet (169\.254\.\S+|10\.244\.\S+)", addrs)]
+        routes = self.in_ns("ip", "-4", "route", "show").stdout
+        found += [f"route {line}" for line in routes.splitlines() if line.startswith("10.244.") and "via" not in line]
+        ruleset = self.in_ns("nft", "list", "ruleset").stdout
+        if "kata_yarn" in ruleset:
+            found.append("nft table inet kata_yarn")
+        return found
+
+
+def wait_for(predicate, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def python(node, *args):
+    return f"/usr/bin/python3 {node.probe} " + " ".join(str(a) for a in args)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_tenants_across_two_nodes(make_node, fabric, runtime):
+    a = NetNode(make_node(runtime), fabric["A"], "A", runtime)
+    b = NetNode(make_node(runtime), fabric["B"], "B", runtime)
+    # The NodeManager side of node A: its shuffle port (allowed) and a private port (never reachable).
+    shuffle = subprocess.Popen(["nsenter", f"--net=/run/netns/{a.netns}", "--", "/usr/bin/python3", str(a.probe), "serve", "shuffle", "13562", "90"],
+                               stdout=subprocess.PIPE, text=True)
+    private = subprocess.Popen(["nsenter", f"--net=/run/netns/{a.netns}", "--", "/usr/bin/python3", str(a.probe), "serve", "nm-private", "8040", "90"],
+                               stdout=subprocess.PIPE, text=True)
+    launchers = []
+    try:
+        # Long-lived servers on node A: app1's driver (alice) and app2's service (bob).
+        drv, p = a.launch(2, APP1, "alice", python(a, "driver", 7077, 60))
+        launchers.append(p)
+        svc, p = a.launch(2, APP2, "bob", python(a, "serve", "app2-service", 7077, 60))
+        launchers.append(p)
+        for launch in (drv, svc):
+            wait_for(lambda: "listening" in launch.log("stdout"), f"{launch.cid} listening")
+        drv_state, svc_state = a.state(drv.cid), a.state(svc.cid)
+        assert drv_state["network"] == "routed" and drv_state["address"].startswith("10.244.1.")
+        assert drv_state["hostname"] == "c-1795555676958-0001-01-000002"
+        assert svc_state["address"].startswith("10.244.1.") and svc_state["address"] != drv_state["address"]
+        drv_addr, svc_addr = drv_state["address"], svc_state["address"]
+
+        # Node B: app1's executor registers with the driver across nodes; the driver connects back to it.
+        exe, p = b.launch(3, APP1, "alice", python(b, "executor", f"{drv_addr}:7077", 7078) + "; "
+                          + python(b, "probe", f"shuffle-remote=10.200.0.1:13562", f"private-remote=10.200.0.1:8040"))
+        launchers.append(p)
+        # Node B: app2 reaches its own service across nodes.
+        b2, p = b.launch(3, APP2, "bob", python(b, "probe", f"own-app-remote={svc_addr}:7077"))
+        launchers.append(p)
+        # Node A: app2's second container tries app1's driver on the same node, and its own node's ports.
+        a3, p = a.launch(4, APP2, "bob", python(a, "probe", f"other-tenant-same-node={drv_addr}:7077",
+                                                f"own-app-same-node={svc_addr}:7077",
+                                                "shuffle-local=169.254.1.1:13562", "private-local=169.254.1.1:8040",
+                                                "private-local-uplink=10.200.0.1:8040"))
+        launchers.append(p)
+        for launch, proc in [(exe, launchers[2]), (b2, launchers[3]), (a3, launchers[4])]:
+            out, err = proc.communicate(timeout=90)
+            assert proc.returncode == 0, f"{launch.cid}: {err}\n{launch.log('stderr')}"
+
+        exe_out = exe.log("stdout")
+        exe_addr = re.search(r"binds (10\.244\.2\.\d+)", exe_out)
+        assert exe_addr, exe_out + exe.log("stderr")
+        assert f"driver says: registered {exe_addr.group(1)} fetched block-42" in exe_out, exe_out
+        assert f"registered executor {exe_addr.group(1)} (peer {exe_addr.group(1)})" in drv.log("stdout"), \
+            "the driver saw the executor's own routable address, no NAT"
+        assert "shuffle-remote ok shuffle ok 10.244.2." in exe_out, exe_out
+        assert "private-remote blocked" in exe_out, exe_out
+        assert "own-app-remote ok app2-service ok 10.244.2." in b2.log("stdout"), b2.log("stdout") + b2.log("stderr")
+        a3_out = a3.log("stdout")
+        assert "other-tenant-same-node blocked" in a3_out, a3_out
+        assert "own-app-same-node ok app2-service ok 10.244.1." in a3_out, a3_out
+        assert "shuffle-local ok shuffle ok" in a3_out, a3_out
+        assert "private-local blocked" in a3_out and "private-local-uplink blocked" in a3_out, a3_out
+        for launch, node in [(exe, b), (b2, b), (a3, a)]:
+            assert not (node.node.state / "containers" / launch.cid).exists(), "finished launchers clean up"
+
+        # kill -9 every launcher still running (the servers' containers keep running), then collect.
+        for proc in launchers:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        # The launcher is runuser's child: find the binary itself by its state record.
+        for node, launch in [(a, drv), (a, svc)]:
+            record = json.loads((node.node.state / "containers" / launch.cid / "state.json").read_text())
+            if Path(f"/proc/{record['launcherPid']}").exists():
+                os.kill(record["launcherPid"], signal.SIGKILL)
+        wait_for(lambda: all(not a.state(c.cid)["launcherAlive"] for c in (drv, svc)), "launchers gone", 10)
+        assert a.leftovers() != [], "the killed launchers left their containers and networks"
+        for node in (a, b):
+            result = node.run(["gc"])
+            assert result.returncode == 0, result.stderr
+        assert a.run(["gc"]).stdout == "", "gc is idempotent"
+        for server in (shuffle, private):   # the test's own NodeManager stand-ins
+            server.kill()
+            server.wait(10)
+        assert a.leftovers() == [] and b.leftovers() == []
+    finally:
+        for proc in launchers + [shuffle, private]:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        for node in (a, b):
+            node.run(["gc"])
+
+
+def test_concurrent_launches_get_distinct_addresses(make_node, fabric):
+    """Six launches at once on one node: the IPAM lock gives six addresses, each container resolves its own name."""
+    runtime = "runc"
+    a = NetNode(make_node(runtime), fabric["A"], "A", runtime)
+    # One launch first: concurrent first launches of a user race on creating usercache/<user> (a layout issue
+    # outside networking, reported separately), which is not what this test is about.
+    first, proc = a.launch(9, APP1, "alice", "true")
+    assert proc.wait(60) == 0, proc.communicate()[1]
+    go = a.probe.parent / "go"   # all six hold their address at once: none is freed and handed out again
+    wait = f"timeout 60 sh -c 'until [ -e {go} ]; do sleep 0.1; done'"
+    procs = [a.launch(10 + i, APP1, "alice", f"cat /etc/hosts; hostname; {wait}") for i in range(6)]
+    try:
+        wait_for(lambda: all((a.node.state / "containers" / l.cid / "state.json").exists() for l, _ in procs), "six running", 60)
+    except AssertionError:
+        go.touch()
+        raise AssertionError([(l.cid, p.communicate(timeout=60)[1]) for l, p in procs if p.wait(60) != 0])
+    running = [a.state(l.cid)["address"] for l, _ in procs]
+    go.touch()
+    addresses = []
+    for launch, proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        hosts = launch.log("stdout")
+        name = f"c-1795555676958-0001-01-{launch.cid[-6:]}"
+        own = re.search(rf"^(10\.244\.1\.\d+)\t{name}$", hosts, re.M)
+        assert own and hosts.strip().endswith(name), hosts
+        addresses.append(own.group(1))
+    assert len(set(addresses)) == 6 and addresses == running, (addresses, running)
+    assert a.leftovers() == []
+
+
+@pytest.mark.skipif(not shutil.which("runsc"), reason="runsc (Debian's gVisor) is not installed")
+def test_runsc_netstack_uses_the_routed_namespace(make_node, fabric):
+    a = NetNode(make_node("runsc"), fabric["A"], "A", "runsc")
+    b = NetNode(make_node("runsc"), fabric["B"], "B", "runsc")
+    srv, p1 = a.launch(2, APP1, "alice", python(a, "serve", "gvisor", 7077, 40))
+    try:
+        wait_for(lambda: "listening" in srv.log("stdout"), "gVisor server listening", 60)
+        addr = a.state(srv.cid)["address"]
+        cli, p2 = b.launch(3, APP1, "alice", python(b, "probe", f"same-app={addr}:7077"))
+        _, err = p2.communicate(timeout=90)
+        assert p2.returncode == 0, err
+        assert "same-app ok gvisor ok 10.244.2." in cli.log("stdout"), cli.log("stdout") + cli.log("stderr")
+    finally:
+        a.run(["signal", srv.cid, "TERM"])
+        p1.communicate(timeout=60)
+    assert a.leftovers() == [] and b.leftovers() == []
