@@ -15,7 +15,7 @@ DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn \
+.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e \
         bench bench-report clean golden-update check-layering
 
 all: build
@@ -69,6 +69,11 @@ bench: deps release
 bench-report:
 	@python3 -c 'import matplotlib' 2>/dev/null || python3 -m pip install -q matplotlib || apt-get install -y -qq python3-matplotlib >/dev/null
 	python3 bench/report.py
+
+# The launch suite against one runtime, e.g. on a KVM host with Kata installed: make e2e RUNTIME=kata
+RUNTIME ?= runsc
+e2e: deps release
+	KYR_RUNTIMES=$(RUNTIME) python3 -m pytest -q -p no:cacheprovider Tests/Integration/test_launch.py
 
 # The YARN runtime plugin's unit tests and the MiniYARNCluster suite (needs HADOOP_HOME and an installed binary:
 # see docs/install.md and yarn-plugin/run-it.sh; prints exactly what is missing otherwise).
