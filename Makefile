@@ -9,13 +9,13 @@ RELEASE_BIN := $(BUILD)/release/kata-yarn-runtime
 KYR_INIT := $(BUILD)/kyr-init
 KYR_COMPAT := $(BUILD)/kyr-compat.so
 DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github-opencontainers-specs-dev \
-                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 nftables squashfs-tools rsync procps
+                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 nftables squashfs-tools rsync procps acl openjdk-17-jdk-headless
 
 # Hardened, setuid-safe release flags (docs/security.md): static Swift stdlib, no RUNPATH, PIE, RELRO, BIND_NOW.
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e \
+.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e fuzz attack-matrix seccomp-profiles \
         bench bench-report clean golden-update check-layering
 
 all: build
@@ -69,6 +69,17 @@ bench: deps release
 bench-report:
 	@python3 -c 'import matplotlib' 2>/dev/null || python3 -m pip install -q matplotlib || apt-get install -y -qq python3-matplotlib >/dev/null
 	python3 bench/report.py
+
+# Fuzzing (libFuzzer harnesses in fuzz/, seed corpus committed), the attack matrix, the seccomp profiles.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+attack-matrix: deps release
+	python3 scripts/attack-matrix.py
+
+seccomp-profiles:
+	python3 scripts/seccomp-profiles.py
 
 # The launch suite against one runtime, e.g. on a KVM host with Kata installed: make e2e RUNTIME=kata
 RUNTIME ?= runsc

@@ -121,7 +121,11 @@ def main():
     measured, seconds, problems = {}, {}, []
     for label, runtime, network in cols:
         print(f"attack-matrix: {label}", file=sys.stderr)
-        results, raw, took, leftovers = run_column(runtime, network)
+        try:
+            results, raw, took, leftovers = run_column(runtime, network)
+        except Exception as exc:   # a column that cannot run is reported, not fatal to the others
+            results, raw, took, leftovers = {}, {"error": repr(exc)}, 0.0, []
+            problems.append(f"{label}: the suite did not run: {exc}")
         measured[label], seconds[label] = results, took
         missing = [name for name in attacklib.ATTACKS if name not in results]
         if missing:

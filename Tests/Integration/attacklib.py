@@ -224,7 +224,13 @@ def run_suite(node, network=None, log=lambda msg: None):
     bob.script.write_text(yarn_script(bob.logdir, f"{payload} listen {params_file}"))
     bob_proc = node.popen(bob.argv)
     try:
-        params["bob_pid"] = bob.wait_for_pid(timeout=60)
+        deadline = time.time() + 60
+        while not (bob.pidfile.exists() and bob.pidfile.read_text().strip().isdigit()):
+            if bob_proc.poll() is not None or time.time() > deadline:   # a launcher that died will never write it
+                raise AssertionError(f"bob's container did not start (launcher status {bob_proc.poll()}): "
+                                     f"{bob_proc.stderr.read() if bob_proc.poll() is not None else 'timeout'}")
+            time.sleep(0.02)
+        params["bob_pid"] = int(bob.pidfile.read_text())
         if not wait_for_text(bob.logdir / "stdout", "LISTENING"):
             raise AssertionError(f"bob's listener did not start: {bob.log('stderr')} {bob.log('prelaunch.err')}")
         write_params()

@@ -1,0 +1,1 @@
+../../../Sources/TTRPC/TTRPCEnvelope.swift

@@ -1,0 +1,1 @@
+../../../Sources/TTRPC/Generated/envelope.pb.swift
