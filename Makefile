@@ -15,7 +15,7 @@ DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e fuzz attack-matrix seccomp-profiles \
+.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
         bench bench-report clean golden-update check-layering
 
 all: build
@@ -85,6 +85,12 @@ seccomp-profiles:
 RUNTIME ?= runsc
 e2e: deps release
 	KYR_RUNTIMES=$(RUNTIME) python3 -m pytest -q -p no:cacheprovider Tests/Integration/test_launch.py
+
+# Spark on YARN end to end: SparkPi and a 2 M-row shuffle per runtime through a MiniYARNCluster NodeManager that
+# runs this binary (needs HADOOP_HOME, KYR_BINARY, pyspark's sdist; prints what is missing): docs/spark.md
+E2E_SPARK_ARGS ?=
+e2e-spark:
+	bash scripts/e2e-spark.sh $(E2E_SPARK_ARGS)
 
 # The YARN runtime plugin's unit tests and the MiniYARNCluster suite (needs HADOOP_HOME and an installed binary:
 # see docs/install.md and yarn-plugin/run-it.sh; prints exactly what is missing otherwise).

@@ -18,6 +18,12 @@ enum HostFactsProbe {
         for candidate in candidates {
             if let path = try? AbsolutePath(candidate), system.pathExists(path.value) { existing.insert(path) }
         }
+        // A typo in ro-mounts/rw-mounts would otherwise only show up later as a missing file inside the sandbox.
+        for configured in context.kata.readOnlyMounts + context.kata.readWriteMounts {
+            if let path = try? AbsolutePath(configured), !existing.contains(path) {
+                system.writeStandardError("warning: [kata] mount \(configured) does not exist on this host; not mounted")
+            }
+        }
         let initBinary = try context.initBinary()
         let compat = try initBinary.parent.appending("kyr-compat.so")
         return HostFacts(
