@@ -8,7 +8,11 @@ import pwd
 import shutil
 import subprocess
 import time
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "Integration"))
+from conftest import Launch as YarnLaunch  # noqa: E402  (one definition of a YARN launch for tests and bench)
 
 NM_GROUP, NM_USER, TENANT = "hadoop", "yarn", "alice"
 BASE = Path(os.environ.get("KYR_BENCH_ROOT", "/var/lib/kyr-bench"))
@@ -125,30 +129,16 @@ class Node:
         shutil.rmtree(self.state, ignore_errors=True)
 
 
-class Launch:
-    def __init__(self, node, user, app, cid, work, script, tokens, pidfile):
-        self.node, self.user, self.app, self.cid = node, user, app, cid
-        self.work, self.script, self.tokens, self.pidfile = work, script, tokens, pidfile
-        self.logdir = node.logs / app / cid
-        self.exitcode = pidfile.parent / (pidfile.name + ".exitcode")
+class Launch(YarnLaunch):
+    """The integration harness's launch (operation 1 argv, launch-context file), plus what the bench reads."""
 
-    @property
-    def argv(self):
-        """Operation 1 exactly as Hadoop 3.3.6's LinuxContainerExecutor passes it."""
-        n = self.node
-        return [self.user, self.user, "1", self.app, self.cid, self.work, self.script, self.tokens, "--http",
-                self.pidfile, n.local, n.logs, "cgroups=none"]
+    def __init__(self, node, user, app, cid, work, script, tokens, pidfile):
+        super().__init__(node, user, app, cid, work, script, tokens, pidfile)
+        self.exitcode = pidfile.parent / (pidfile.name + ".exitcode")
 
     def context_argv(self, **extra):
         """The `launch` verb with a JSON launch context (used to pass vcores/memory for the workloads)."""
-        doc = {"runAsUser": self.user, "user": self.user, "containerId": self.cid, "workDir": str(self.work),
-               "scriptPath": str(self.script), "tokensPath": str(self.tokens), "pidFile": str(self.pidfile),
-               "localDirs": [str(self.node.local)], "logDirs": [str(self.node.logs)]}
-        doc.update(extra)
-        path = self.script.parent / "kata-launch.json"
-        path.write_text(json.dumps(doc))
-        os.chmod(path, 0o644)
-        return ["launch", self.cid, "--context", path]
+        return ["launch", self.cid, "--context", self.context_file(**extra)]
 
     def wait_for_pid(self, timeout=60):
         deadline = time.time() + timeout

@@ -26,15 +26,18 @@ def test_replay_recorded_nodemanager(make_node, capsys):
     results = {r["capture"]: r for r in replayer.results}
     passed = [r for r in results.values() if r["ok"]]
     failed = [r for r in results.values() if not r["ok"]]
+    lines = [""]
+    for r in sorted(failed, key=lambda r: r["capture"]):
+        lines.append(f"REPLAY FAIL {r['capture']}: recorded {r['recorded']}, expected {r['expected']}, got {r['actual']}; "
+                     f"effects {r['effects'][:3]} {r['stderr'].strip()[-200:]}")
+    for r in sorted(results.values(), key=lambda r: r["capture"]):
+        if r["deviation"] and r["ok"]:
+            lines.append(f"REPLAY DEVIATION {r['capture']}: recorded {r['recorded']}, here {r['actual']}: {r['deviation']}")
+    lines.append(f"replay: {len(passed)} passed, {len(failed)} failed")
+    # The summary is this suite's result, so it goes past pytest's output capture (capsys.disabled is
+    # pytest's API for that, not a disabled test).
     with capsys.disabled():
-        print()
-        for r in sorted(failed, key=lambda r: r["capture"]):
-            print(f"REPLAY FAIL {r['capture']}: recorded {r['recorded']}, expected {r['expected']}, got {r['actual']}; "
-                  f"effects {r['effects'][:3]} {r['stderr'].strip()[-200:]}")
-        for r in sorted(results.values(), key=lambda r: r["capture"]):
-            if r["deviation"] and r["ok"]:
-                print(f"REPLAY DEVIATION {r['capture']}: recorded {r['recorded']}, here {r['actual']}: {r['deviation']}")
-        print(f"replay: {len(passed)} passed, {len(failed)} failed")
+        print("\n".join(lines))
     assert len(results) == len(invocations), "every recorded invocation was replayed"
     assert not failed
     assert node.leftovers() == []
