@@ -207,14 +207,7 @@ rm -rf "$work"
 mkdir -p "$work/conf" "$work/staging" "$work/data" "$work/home" "$work/logs" "$work/run"
 cp "$repo/scripts/e2e-spark-job.py" "$work/run/"
 chown -R "$user" "$work" && chmod -R a+rX "$work"
-jdk17=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
-  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-exports=java.base/sun.net.dns=ALL-UNNAMED
-  --add-exports=java.base/sun.net.util=ALL-UNNAMED -Djava.net.preferIPv4Stack=true)
+. "$repo/yarn-plugin/jdk17-flags.sh"
 cluster_pid=""
 stop_cluster() {
   [ -n "$cluster_pid" ] || return 0

@@ -111,14 +111,7 @@ rm -rf "$test_classes" && mkdir -p "$test_classes"
 javac -nowarn -Xlint:-path --release 8 -encoding UTF-8 -cp "$plugin_jar:$hadoop_cp:$junit" -d "$test_classes" \
   $(find "$here/src/test/java" -name '*.java' | sort) || { echo "run-it.sh: test compile failed" >&2; exit 1; }
 
-jdk17=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
-  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED --add-exports=java.base/sun.net.dns=ALL-UNNAMED
-  --add-exports=java.base/sun.net.util=ALL-UNNAMED -Djava.net.preferIPv4Stack=true)
+. "$here/jdk17-flags.sh"
 
 echo "run-it.sh: unit tests (KataContainerRuntimeTest)"
 java "${jdk17[@]}" -cp "$test_classes:$plugin_jar:$hadoop_cp:$junit" org.junit.runner.JUnitCore \
