@@ -75,3 +75,19 @@ public struct NetworkEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { port.map { "\(network):\($0)" } ?? network.description }
 }
+
+/// One `network.nodes` entry, `<container range>@<node address>`: which node owns which block, for the tunnel.
+public struct NetworkNode: Sendable, Hashable, CustomStringConvertible {
+    public var range: IPv4Network
+    public var address: IPv4Address
+
+    public init(range: IPv4Network, address: IPv4Address) { self.range = range; self.address = address }
+
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let range = IPv4Network(parts[0]), let address = IPv4Address(parts[1]) else { return nil }
+        self.range = range; self.address = address
+    }
+
+    public var description: String { "\(range)@\(address)" }
+}

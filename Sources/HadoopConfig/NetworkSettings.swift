@@ -23,8 +23,23 @@ public struct NetworkSettings: Sendable, Equatable {
     /// kernel's stack, inside the container's own namespace), or `auto`: `sandbox` unless the runsc in use would
     /// take the namespace for the root one (docs/networking.md, "gVisor").
     public var runscStack = "auto"
+    /// `network.tunnel=vxlan`: container-to-container traffic between nodes travels in VXLAN with the
+    /// application's key as VNI, so the receiving node knows the sender's application (docs/networking.md).
+    public var tunnel = false
+    /// Every node's block and address (`network.nodes=<range>@<address>,...`, this node included).
+    public var nodes: [NetworkNode] = []
+    /// UDP port of the tunnel (`network.tunnel.port`).
+    public var tunnelPort: UInt16 = 4789
+    /// The containers' MTU (`network.mtu`): absent leaves the kernel's 1500, except under the tunnel, where
+    /// the VXLAN header's 50 bytes are taken off.
+    public var mtu: Int?
 
     public init() {}
+
+    /// This node's own `network.nodes` entry (the one whose block is `network.range`).
+    public var ownNode: NetworkNode? { nodes.first { $0.range == range } }
+    /// The MTU containers get: `network.mtu`, or 1450 under the tunnel.
+    public var containerMTU: Int? { mtu ?? (tunnel ? 1450 : nil) }
 
     init(_ file: ConfigFile) throws(RuntimeError) {
         let s = "kata"
@@ -66,10 +81,42 @@ public struct NetworkSettings: Sendable, Equatable {
             guard ["auto", "sandbox", "host"].contains(v) else { throw fail("network.runsc", v, "auto, sandbox or host") }
             runscStack = v
         }
+        if let v = file.value("network.tunnel", section: s) {
+            guard ["none", "vxlan"].contains(v) else { throw fail("network.tunnel", v, "none or vxlan") }
+            tunnel = v == "vxlan"
+        }
+        for v in file.list("network.nodes", section: s) ?? [] {
+            guard let node = NetworkNode(v) else { throw fail("network.nodes", v, "<range>@<node address>") }
+            nodes.append(node)
+        }
+        if let v = file.value("network.tunnel.port", section: s) {
+            guard let port = UInt16(v), port > 0 else { throw fail("network.tunnel.port", v, "a UDP port") }
+            tunnelPort = port
+        }
+        if let v = file.value("network.mtu", section: s) {
+            guard let mtu = Int(v), (576...9000).contains(mtu) else { throw fail("network.mtu", v, "576 to 9000") }
+            self.mtu = mtu
+        }
+        if tunnel { try checkTunnel() }
         if let range {
             guard !range.contains(gateway) else { throw fail("network.gateway", gateway.description, "outside network.range") }
             if let cluster, !cluster.contains(range) { throw fail("network.cluster", cluster.description, "a block containing network.range") }
         }
         if mode == "routed", range == nil { throw RuntimeError(.invalidConfigFile, "[kata] network=routed needs network.range") }
+    }
+
+    /// The tunnel needs the cluster block, this node's own entry, and non-overlapping blocks inside the cluster
+    /// on distinct node addresses (a mistake here would route one tenant's traffic to the wrong node).
+    func checkTunnel() throws(RuntimeError) {
+        func fail(_ what: String) -> RuntimeError { RuntimeError(.invalidConfigFile, "[kata] network.tunnel=vxlan: \(what)") }
+        guard let cluster, range != nil else { throw fail("needs network.range and network.cluster") }
+        guard ownNode != nil else { throw fail("network.nodes must list this node's network.range with its address") }
+        for (i, node) in nodes.enumerated() {
+            guard cluster.contains(node.range) else { throw fail("\(node.range) is outside network.cluster \(cluster)") }
+            for other in nodes[(i + 1)...] {
+                if node.range.overlaps(other.range) { throw fail("\(node.range) overlaps \(other.range)") }
+                if node.address == other.address { throw fail("\(node.address) is listed twice") }
+            }
+        }
     }
 }

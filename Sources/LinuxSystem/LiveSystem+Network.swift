@@ -43,3 +43,12 @@ extension LiveSystem {
         if failure != 0 { throw RuntimeError(code, "write \(path): \(Self.errnoText(failure))", errno: failure) }
     }
 }
+
+extension LiveSystem {
+    /// The index of interface `name` in the current network namespace, nil when there is none. (sysfs may show
+    /// another namespace's devices, so it is asked of the kernel through a socket of this namespace.)
+    public func interfaceIndex(_ name: String) -> UInt32? {
+        let index = if_nametoindex(name)
+        return index == 0 ? nil : index
+    }
+}

@@ -12,9 +12,12 @@ public struct ContainerNetworkPlan: Sendable, Equatable {
     public static let containerInterface = "eth0"
     public var namespacePath: String
     public var hostname: String
+    /// Both ends' MTU when the node sets one (`network.mtu`, or the tunnel's); not recorded: teardown needs none.
+    public var mtu: Int?
 
-    public init(containerId: ContainerId, address: IPv4Address, gateway: IPv4Address, namespacePath: String, hostname: String) {
-        self.containerId = containerId; self.address = address; self.gateway = gateway
+    public init(containerId: ContainerId, address: IPv4Address, gateway: IPv4Address, namespacePath: String, hostname: String,
+                mtu: Int? = nil) {
+        self.containerId = containerId; self.address = address; self.gateway = gateway; self.mtu = mtu
         self.hostInterface = Self.interfaceName(for: containerId)
         self.namespacePath = namespacePath; self.hostname = hostname
     }
@@ -32,8 +35,9 @@ public struct ContainerNetworkPlan: Sendable, Equatable {
     /// Run in the node's namespace: the pair (peer created straight in the container's namespace), the
     /// gateway address on the host end, and the /32 route to the container.
     public var hostCommands: [String] {
-        [
-            "link add \(hostInterface) type veth peer name \(Self.containerInterface) netns \(namespacePath)",
+        let mtu = self.mtu.map { " mtu \($0)" } ?? ""
+        return [
+            "link add \(hostInterface)\(mtu) type veth peer name \(Self.containerInterface)\(mtu) netns \(namespacePath)",
             "address add \(gateway)/32 dev \(hostInterface) scope link",
             "link set \(hostInterface) up",
             "route add \(address)/32 dev \(hostInterface) scope link",

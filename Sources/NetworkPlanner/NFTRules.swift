@@ -9,9 +9,9 @@ public enum NFTRules {
 
     /// Idempotent skeleton; the base chains are flushed and refilled in the same transaction, so concurrent
     /// launches never see a half-built table.
-    static func skeleton(minUserId: UInt32) -> [String] {
+    static func skeleton(minUserId: UInt32, settings: NetworkSettings) -> [String] {
         let t = table
-        return [
+        var lines = [
             "add table \(t)",
             "add set \(t) local { type ipv4_addr; }",
             "add map \(t) egress { type ifname : verdict; }",
@@ -26,11 +26,24 @@ public enum NFTRules {
             "add rule \(t) forward ct state established,related accept",
             "add rule \(t) forward iifname vmap @egress",
             "add rule \(t) forward oifname vmap @ingress",
+        ]
+        if settings.tunnel {
+            // The tunnel's key is trusted only from the kernel of a listed node: from a listed address and a
+            // privileged source port (TunnelPlan.sourcePorts), which no tenant process on a node can send from.
+            let nodes = settings.nodes.map(\.address.description).joined(separator: ", ")
+            let ports = TunnelPlan.sourcePorts
+            lines += [
+                "add rule \(t) input udp dport \(settings.tunnelPort) ip saddr != { \(nodes) } drop",
+                "add rule \(t) input udp dport \(settings.tunnelPort) udp sport != \(ports.lowerBound)-\(ports.upperBound - 1) drop",
+            ]
+        }
+        lines += [
             "add rule \(t) input ct state established,related accept",
             "add rule \(t) input iifname vmap @tonode",
             // Tenants' processes in the node's own namespace (host-network containers, logins) cannot dial in.
             "add rule \(t) output oifname \"ky*\" meta skuid >= \(minUserId) ct state new drop",
         ]
+        return lines
     }
 
     public static func chainNames(_ plan: ContainerNetworkPlan) -> [String] {
@@ -43,7 +56,7 @@ public enum NFTRules {
         let t = table, ip = plan.address.description, app = appSet(plan), dev = "\"\(plan.hostInterface)\""
         let names = chainNames(plan)
         let (out, inbound, node) = (names[0], names[1], names[2])
-        var lines = skeleton(minUserId: minUserId)
+        var lines = skeleton(minUserId: minUserId, settings: settings)
         lines += [
             "add set \(t) \(app) { type ipv4_addr; }",
             "add element \(t) \(app) { \(ip) }",
@@ -75,6 +88,11 @@ public enum NFTRules {
             "add rule \(t) \(inbound) ip saddr @\(app) accept",
             "add rule \(t) \(inbound) ip saddr @local drop",
         ]
+        if settings.tunnel, let cluster = settings.cluster {
+            // Other nodes' containers come through the tunnel, whose routing already matched the key to this
+            // application; the same addresses arriving any other way carry no proof of their application.
+            lines.append("add rule \(t) \(inbound) iifname != \"\(TunnelPlan.device)\" ip saddr \(cluster) drop")
+        }
         // To this node itself: the NodeManager's shuffle ports and ping; its private ports never.
         lines.append("add rule \(t) \(node) ip saddr != \(ip) drop")
         if !settings.nodePorts.isEmpty {

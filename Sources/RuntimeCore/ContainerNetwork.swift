@@ -15,6 +15,7 @@ struct ContainerNetwork {
     var system: LiveSystem { context.system }
     var settings: NetworkSettings { context.kata.networking }
     var tools: NetworkTools { NetworkTools(system: system) }
+    var tunnel: ContainerTunnel { ContainerTunnel(network: self) }
 
     var directory: AbsolutePath { get throws(RuntimeError) { try context.stateRoot.appending("netns") } }
     var lockFile: AbsolutePath { get throws(RuntimeError) { try directory.appending("ipam.lock") } }
@@ -33,7 +34,7 @@ struct ContainerNetwork {
                 throw RuntimeError(.runcSetupFailed, "no free address in [kata] network.range \(range) (\(AddressAllocator.capacity(of: range)) in use)")
             }
             let plan = ContainerNetworkPlan(containerId: request.containerId, address: address, gateway: settings.gateway,
-                                            namespacePath: namespace.value, hostname: hostname)
+                                            namespacePath: namespace.value, hostname: hostname, mtu: settings.containerMTU)
             let record = NetworkRecord(plan: plan, launcherPid: system.currentPid())
             try system.writeFileAtomically(try Self.recordFile(containerDir).value, Array(JSONWriter.encode(record.json).utf8),
                                            mode: 0o600, code: .runcSetupFailed)
@@ -45,9 +46,17 @@ struct ContainerNetwork {
             try enableForwarding()
             if system.pathExists(namespace.value) { try system.removeNetworkNamespace(at: namespace.value) }
             try system.createNetworkNamespace(at: namespace.value, code: .runcSetupFailed)
-            try tools.ip(plan.hostCommands, script: try containerDir.appending("net-host.batch"), log: log)
+            // Under the tunnel the container's own route and rule ride along (no extra process per launch).
+            let tunnelled = settings.tunnel ? TunnelPlan.containerCommands(plan) : []
+            try tools.ip(plan.hostCommands + tunnelled, script: try containerDir.appending("net-host.batch"), log: log)
             try system.inNetworkNamespace(namespace.value, code: .runcSetupFailed) { () throws(RuntimeError) in
                 try tools.ip(plan.namespaceCommands, script: try containerDir.appending("net-container.batch"), log: log)
+            }
+            if settings.tunnel {
+                try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) in
+                    let others = try records(store).filter { $0.plan.containerId != plan.containerId }
+                    try tunnel.attach(plan, others: others, containerDir: containerDir, log: log)
+                }
             }
             try tools.nft(NFTRules.setup(plan, settings: settings, minUserId: context.config.minUserId),
                           script: try containerDir.appending("nft-setup.nft"), log: log)
@@ -77,7 +86,9 @@ struct ContainerNetwork {
                     _ = try? tools.nft((flush + [command]).joined(separator: "\n") + "\n", script: script, log: -1)
                 }
             }
-            _ = try? tools.ip(["link delete \(plan.hostInterface)"], script: try containerDir.appending("net-teardown.batch"), log: -1)
+            try tunnel.detach(plan, lastOfApplication: lastOfApplication, lastOnNode: others.isEmpty, containerDir: containerDir)
+            _ = try? tools.ip(["link delete \(plan.hostInterface)"] + TunnelPlan.containerTeardown(plan),
+                              script: try containerDir.appending("net-teardown.batch"), log: -1, force: true)
             try system.removeNetworkNamespace(at: plan.namespacePath)
             try system.removeFile(try Self.recordFile(containerDir).value, code: .generalFailure)
         }

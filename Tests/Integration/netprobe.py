@@ -6,9 +6,14 @@ driver PORT SECONDS            a Spark-like driver: on "register <ip> <port>" it
 executor DRIVER:PORT PORT      binds its block manager on the address its hostname resolves to (/etc/hosts),
                                registers with the driver and serves one block fetch
 probe LABEL=HOST:PORT ...      one connection per target (3 s timeout): "LABEL ok ..." or "LABEL blocked ..."
+udpserve NAME PORT SECONDS     print "NAME got <payload> from <peer>" for each datagram; exits after SECONDS
+forge NODE:PORT APP SRC DST:DPORT PAYLOAD [SPORT]
+                               send by plain UDP to NODE:PORT a hand-made VXLAN frame with APP's tunnel key as VNI,
+                               holding an IPv4/UDP datagram SRC -> DST:DPORT (what a tenant would try to forge)
 Every loop is bounded in count and time; every address is one of the test's own namespaces.
 """
 import socket
+import struct
 import sys
 import threading
 import time
@@ -97,6 +102,54 @@ def probe(specs):
             print(f"{label} blocked {e}", flush=True)
 
 
+def udpserve(name, port, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", int(port)))
+    s.settimeout(1)
+    print("listening", flush=True)
+    deadline = time.time() + float(seconds)
+    while time.time() < deadline:
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        print(f"{name} got {data.decode(errors='replace')} from {peer[0]}", flush=True)
+
+
+def tunnel_key(application):
+    """TunnelPlan.key(of:): 1 + (sequence + FNV-1a-64(cluster timestamp digits)) mod (2^24 - 1)."""
+    _, stamp, sequence = application.split("_")
+    modulus, h = (1 << 24) - 1, 0xcbf29ce484222325
+    for byte in stamp.encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return (int(sequence) % modulus + h % modulus) % modulus + 1
+
+
+def checksum(header):
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+
+
+def forge(target, application, src, dst, payload, sport=None):
+    node, port = target.rsplit(":", 1)
+    dst_host, dport = dst.rsplit(":", 1)
+    body = payload.encode()
+    udp = struct.pack("!HHHH", 40000, int(dport), 8 + len(body), 0) + body
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, socket.inet_aton(src), socket.inet_aton(dst_host))
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    node_mac = bytes([0x02, 0x6B]) + socket.inet_aton(node)   # TunnelPlan.mac(of:)
+    frame = node_mac + bytes([0x02, 0, 0, 0, 0, 0x99]) + b"\x08\x00" + ip + udp
+    vxlan = struct.pack("!II", 0x08000000, tunnel_key(application) << 8)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if sport:
+            s.bind(("0.0.0.0", int(sport)))   # the tunnel's own source ports are privileged
+        for _ in range(3):
+            s.sendto(vxlan + frame, (node, int(port)))
+            time.sleep(0.2)
+    print(f"forged vni {tunnel_key(application)} to {target}", flush=True)
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "serve":
@@ -107,3 +160,7 @@ if __name__ == "__main__":
         executor(*args)
     elif mode == "probe":
         probe(args)
+    elif mode == "udpserve":
+        udpserve(*args)
+    elif mode == "forge":
+        forge(*args)

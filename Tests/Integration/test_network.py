@@ -56,7 +56,7 @@ def fabric():
 class NetNode:
     """A conftest Node whose binary runs inside a node namespace."""
 
-    def __init__(self, node, netns, letter, runtime):
+    def __init__(self, node, netns, letter, runtime, extra="", allow="10.200.0.0/30:13562"):
         self.node, self.netns, self.letter = node, netns, letter
         addr, rng = NODES[letter]
         probe_dir = node.root / "probe"
@@ -67,8 +67,8 @@ class NetNode:
         self.probe = probe_dir / "netprobe.py"
         mode = "  network=routed\n" if runtime in ("runc", "runsc") else ""
         node.write_cfg(mode + f"  network.range={rng}\n  network.cluster=10.244.0.0/16\n"
-                       "  network.allow=10.200.0.0/30:13562\n  network.node-ports=13562\n"
-                       f"  ro-mounts={probe_dir}\n")
+                       f"  network.allow={allow}\n  network.node-ports=13562\n"
+                       f"  ro-mounts={probe_dir}\n" + extra)
 
     def argv(self, args, as_nm=True):
         argv = [str(self.node.bin)] + [str(a) for a in args]
@@ -110,6 +110,15 @@ class NetNode:
         ruleset = self.in_ns("nft", "list", "ruleset").stdout
         if "kata_yarn" in ruleset:
             found.append("nft table inet kata_yarn")
+        # The tunnel's objects: device, rules (priorities 1000/1001), application tables, markers.
+        if self.in_ns("ip", "link", "show", "kyr-vxlan", check=False).returncode == 0:
+            found.append("device kyr-vxlan")
+        rules = self.in_ns("ip", "rule", "show").stdout
+        found += [f"rule {line}" for line in rules.splitlines() if line.startswith(("1000:", "1001:"))]
+        tables = self.in_ns("ip", "-4", "route", "show", "table", "all").stdout
+        found += [f"table route {line}" for line in tables.splitlines() if re.search(r"table 12582\d{5}", line)]
+        if netns_dir.exists():
+            found += [f"marker {p.name}" for p in netns_dir.iterdir() if p.name.startswith("tunnel-")]
         return found
 
 
@@ -261,3 +270,92 @@ def test_runsc_netstack_uses_the_routed_namespace(make_node, fabric):
         a.run(["signal", srv.cid, "TERM"])
         p1.communicate(timeout=60)
     assert a.leftovers() == [] and b.leftovers() == []
+
+
+TUNNEL = "  network.tunnel=vxlan\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
+
+
+def test_tunnel_isolates_tenants_across_nodes(make_node, fabric):
+    """network.tunnel=vxlan: same application across nodes works, other applications across nodes are blocked, and
+    a forged VXLAN frame claiming another application's key is dropped unless root on a node sends it (the control
+    that shows the forged path really reaches the container). Then kill -9 of every launcher, gc, nothing left."""
+    runtime = "runc"
+    # The operator lets containers reach the node network's tunnel port (a broad allow-list), so that the receiving
+    # node's own check is what stops a container's forgery.
+    allow = "10.200.0.0/30:13562,10.200.0.0/30:4789"
+    a = NetNode(make_node(runtime), fabric["A"], "A", runtime, TUNNEL, allow)
+    b = NetNode(make_node(runtime), fabric["B"], "B", runtime, TUNNEL, allow)
+    launchers = []
+    try:
+        s1, p = a.launch(2, APP1, "alice", python(a, "serve", "app1-svc", 7077, 60) + " & "
+                         + python(a, "udpserve", "app1-udp", 7099, 60) + "; wait")
+        launchers.append(p)
+        s2, p = a.launch(3, APP2, "bob", python(a, "serve", "app2-svc", 7077, 60))
+        launchers.append(p)
+        wait_for(lambda: s1.log("stdout").count("listening") == 2 and "listening" in s2.log("stdout"), "servers listening")
+        s1_addr, s2_addr = a.state(s1.cid)["address"], a.state(s2.cid)["address"]
+
+        b1, p1 = b.launch(4, APP1, "alice", "cat /sys/class/net/eth0/mtu; "
+                          + python(b, "probe", f"same-app={s1_addr}:7077", f"other-app={s2_addr}:7077"))
+        b2, p2 = b.launch(5, APP2, "bob", python(b, "probe", f"same-app={s2_addr}:7077", f"other-app={s1_addr}:7077") + "; "
+                          + python(b, "forge", "10.200.0.1:4789", APP1, "10.244.2.250", f"{s1_addr}:7099", "from-container"))
+        for launch, proc in [(b1, p1), (b2, p2)]:
+            _, err = proc.communicate(timeout=90)
+            assert proc.returncode == 0, f"{launch.cid}: {err}\n{launch.log('stderr')}"
+        out1, out2 = b1.log("stdout"), b2.log("stdout")
+        assert out1.splitlines()[0] == "1450", "the tunnel's 50 bytes come off the containers' MTU: " + out1
+        assert "same-app ok app1-svc ok 10.244.2." in out1 and "other-app blocked" in out1, out1
+        assert "same-app ok app2-svc ok 10.244.2." in out2 and "other-app blocked" in out2, out2
+        assert "forged vni" in out2, out2 + b2.log("stderr")
+
+        # A tenant's own process in node B's namespace (a host-network container, a login) forging the same frame,
+        # once from an ephemeral source port and once from the tunnel's own ports (only root may bind those).
+        forge = ["/usr/bin/python3", str(b.probe), "forge", "10.200.0.1:4789", APP1, "10.244.2.251", f"{s1_addr}:7099"]
+        tenant = b.in_ns("/usr/sbin/runuser", "-u", "bob", "--", *forge, "from-tenant-host-process", check=False)
+        assert "forged" in tenant.stdout, tenant.stderr
+        bind = b.in_ns("/usr/sbin/runuser", "-u", "bob", "--", *forge, "from-tenant-port-1000", "1000", check=False)
+        assert "Permission denied" in bind.stderr, (bind.stdout, bind.stderr)
+        control = b.in_ns(*forge, "from-root-on-node-b", "1000")
+        assert "forged" in control.stdout, control.stderr
+        wait_for(lambda: "from-root-on-node-b" in s1.log("stdout"), "the root-forged frame (control) reaching app1", 10)
+        got = s1.log("stdout")
+        assert "from-container" not in got and "from-tenant" not in got, got
+        assert "app1-udp got from-root-on-node-b from 10.244.2.251" in got, got
+
+        for proc in launchers:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        for launch in (s1, s2):
+            record = json.loads((a.node.state / "containers" / launch.cid / "state.json").read_text())
+            if Path(f"/proc/{record['launcherPid']}").exists():
+                os.kill(record["launcherPid"], signal.SIGKILL)
+        wait_for(lambda: all(not a.state(c.cid)["launcherAlive"] for c in (s1, s2)), "launchers gone", 10)
+        assert any(item.startswith("device kyr-vxlan") for item in a.leftovers())
+        for node in (a, b):
+            assert node.run(["gc"]).returncode == 0
+        assert a.leftovers() == [] and b.leftovers() == []
+    finally:
+        for proc in launchers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        for node in (a, b):
+            node.run(["gc"])
+
+
+def test_tunnel_refuses_a_second_application_on_the_same_key(make_node, fabric):
+    """Keys are 24 bits: sequence numbers 2^24 - 1 apart share one. A node refuses the second application while the
+    first runs here (76, named), rather than let the two reach each other."""
+    a = NetNode(make_node("runc"), fabric["A"], "A", "runc", TUNNEL)
+    wrap = "application_1795555676958_16777216"   # 1 + (2^24 - 1): the same key as APP1
+    first, p1 = a.launch(2, APP1, "alice", "sleep 30")
+    try:
+        wait_for(lambda: (a.node.state / "containers" / first.cid / "state.json").exists(), "first container running")
+        second, p2 = a.launch(2, wrap, "bob", "true")
+        _, err = p2.communicate(timeout=60)
+        assert p2.returncode == 76, err
+        assert f"{wrap} and {APP1} share tunnel key" in err, err
+    finally:
+        a.run(["signal", first.cid, "KILL"])
+        p1.communicate(timeout=60)
+    assert a.leftovers() == []
