@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 APP1 = "application_1795555676958_0001"
 APP2 = "application_1795555676958_0002"
 NODES = {"A": ("10.200.0.1", "10.244.1.0/24"), "B": ("10.200.0.2", "10.244.2.0/24")}
+TUNNEL = "  network.tunnel=vxlan\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
 RUNTIMES = [r for r in runtimes_available() if r in ("runc", "shim:containerd-shim-runc-v2")]
 
 
@@ -136,10 +137,12 @@ def python(node, *args):
     return f"/usr/bin/python3 {node.probe} " + " ".join(str(a) for a in args)
 
 
+@pytest.mark.parametrize("tunnel", [False, True], ids=["routes", "tunnel"])
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_tenants_across_two_nodes(make_node, fabric, runtime):
-    a = NetNode(make_node(runtime), fabric["A"], "A", runtime)
-    b = NetNode(make_node(runtime), fabric["B"], "B", runtime)
+def test_tenants_across_two_nodes(make_node, fabric, runtime, tunnel):
+    extra = TUNNEL if tunnel else ""
+    a = NetNode(make_node(runtime), fabric["A"], "A", runtime, extra)
+    b = NetNode(make_node(runtime), fabric["B"], "B", runtime, extra)
     # The NodeManager side of node A: its shuffle port (allowed) and a private port (never reachable).
     shuffle = subprocess.Popen(["nsenter", f"--net=/run/netns/{a.netns}", "--", "/usr/bin/python3", str(a.probe), "serve", "shuffle", "13562", "90"],
                                stdout=subprocess.PIPE, text=True)
@@ -271,8 +274,6 @@ def test_runsc_netstack_uses_the_routed_namespace(make_node, fabric):
         p1.communicate(timeout=60)
     assert a.leftovers() == [] and b.leftovers() == []
 
-
-TUNNEL = "  network.tunnel=vxlan\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
 
 
 def test_tunnel_isolates_tenants_across_nodes(make_node, fabric):
