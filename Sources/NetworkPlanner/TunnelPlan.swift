@@ -89,8 +89,10 @@ public struct TunnelPlan: Sendable, Equatable {
         ["rule del tun_id \(key(of: application)) lookup \(table(of: application)) pref \(rulePriority)"]
     }
 
-    public static func applicationTeardown(_ application: ApplicationId) -> [String] {
-        applicationRuleRemoval(application) + ["route flush table \(table(of: application))"]
+    public static func applicationTeardown(_ application: ApplicationId) -> [String] { applicationTeardown(key: key(of: application)) }
+
+    public static func applicationTeardown(key: UInt32) -> [String] {
+        ["rule del tun_id \(key) lookup \(tableBase + key) pref \(rulePriority)", "route flush table \(tableBase + key)"]
     }
 
     /// Per container: its /32 in its application's table, and its packets routed by that table.

@@ -76,10 +76,31 @@ struct ContainerTunnel {
         if lastOnNode { commands += TunnelPlan.nodeTeardown }
         _ = try? network.tools.ip(commands, script: try containerDir.appending("net-tunnel-teardown.batch"), log: -1, force: true)
         try system.removeFile(try marker(container.applicationId).value, code: .generalFailure)
-        if lastOnNode {
-            for name in (try? system.listDirectory(try network.directory.value, code: .generalFailure)) ?? [] where name.hasPrefix("tunnel-") {
-                try system.removeFile(try network.directory.appending(name).value, code: .generalFailure)
-            }
+        if lastOnNode { _ = try removeMarkers() }
+    }
+
+    /// `gc`: the tunnel's node level, and the application levels its markers name, when no container on the node
+    /// holds an allocation any more (a teardown failed half-way). True when something was removed.
+    func sweepOrphanDevice(_ store: StateStore) throws(RuntimeError) -> Bool {
+        guard system.interfaceIndex(TunnelPlan.device) != nil else { return false }
+        try system.makeDirectory(try network.directory.value, mode: 0o700, owner: (0, 0), code: .generalFailure)
+        return try system.withFileLock(try network.lockFile.value, code: .generalFailure) { () throws(RuntimeError) -> Bool in
+            guard try network.records(store).isEmpty else { return false }
+            let keys = try removeMarkers()
+            let commands = keys.flatMap { TunnelPlan.applicationTeardown(key: $0) } + TunnelPlan.nodeTeardown
+            _ = try? network.tools.ip(commands, script: try network.directory.appending("sweep-tunnel.batch"), log: -1, force: true)
+            return true
         }
+    }
+
+    /// Removes every `tunnel-<key>` marker; the keys they named.
+    func removeMarkers() throws(RuntimeError) -> [UInt32] {
+        var keys: [UInt32] = []
+        for name in (try? system.listDirectory(try network.directory.value, code: .generalFailure)) ?? [] where name.hasPrefix("tunnel-") {
+            guard let key = UInt32(name.dropFirst(7)), key > 0, key < 1 << 24 else { continue }
+            try system.removeFile(try network.directory.appending(name).value, code: .generalFailure)
+            keys.append(key)
+        }
+        return keys
     }
 }

@@ -1,4 +1,5 @@
 import LinuxSystem
+import NetworkPlanner
 import RuntimeBase
 import YarnContract
 
@@ -32,6 +33,7 @@ public struct GarbageCollector {
             }
         }
         for name in try network.sweepOrphanNamespaces(store) { report.append("removed orphan network namespace \(name)") }
+        if try network.tunnel.sweepOrphanDevice(store) { report.append("removed orphan tunnel device \(TunnelPlan.device)") }
         return report
     }
 

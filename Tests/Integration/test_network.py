@@ -360,3 +360,22 @@ def test_tunnel_refuses_a_second_application_on_the_same_key(make_node, fabric):
         a.run(["signal", first.cid, "KILL"])
         p1.communicate(timeout=60)
     assert a.leftovers() == []
+
+
+def test_gc_removes_a_tunnel_no_container_holds(make_node, fabric):
+    """A node whose containers are all gone but whose tunnel objects remain (a teardown that failed half-way): `gc`
+    removes the device, the application rule and table its marker names, and the marker."""
+    a = NetNode(make_node("runc"), fabric["A"], "A", "runc", TUNNEL)
+    done, proc = a.launch(2, APP1, "alice", "true")
+    assert proc.wait(60) == 0, proc.communicate()[1]
+    assert a.leftovers() == []
+    key, table = 4242, 0x4B000000 + 4242
+    a.in_ns("ip", "link", "add", "kyr-vxlan", "type", "vxlan", "external", "dstport", "4789")
+    a.in_ns("ip", "rule", "add", "iif", "kyr-vxlan", "blackhole", "pref", "1001")
+    a.in_ns("ip", "rule", "add", "tun_id", str(key), "lookup", str(table), "pref", "1000")
+    a.in_ns("ip", "route", "add", "10.244.2.0/24", "via", "10.200.0.2", "table", str(table))
+    (a.node.state / "netns" / f"tunnel-{key}").write_text("7")
+    assert len(a.leftovers()) == 5, a.leftovers()   # device, two rules, the table route, the marker
+    result = a.run(["gc"])
+    assert result.returncode == 0 and "removed orphan tunnel device kyr-vxlan" in result.stdout, (result.stdout, result.stderr)
+    assert a.leftovers() == []
