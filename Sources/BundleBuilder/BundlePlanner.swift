@@ -46,7 +46,8 @@ public enum BundlePlanner {
             namespaces: namespaces,
             cgroupsPath: "/kata-yarn-runtime/\(request.containerId.value)",
             resources: .init(memoryLimitBytes: Int64(memoryMiB) * 1024 * 1024, cpuShares: UInt64(vcores) * 1024,
-                             cpuQuota: Int64(vcores) * 100_000, cpuPeriod: 100_000, pidsLimit: config.pidsLimit),
+                             cpuQuota: config.cpuStrict ? Int64(vcores) * 100_000 : nil, cpuPeriod: config.cpuStrict ? 100_000 : nil,
+                             pidsLimit: config.pidsLimit),
             maskedPaths: maskedPaths, readonlyPaths: readonlyPaths,
             seccomp: (host.seccompProfile ?? OCISeccomp.yarnDefault).adapted(for: runtime).json,
             networkNamespacePath: host.network?.namespacePath.value)

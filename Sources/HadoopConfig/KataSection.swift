@@ -31,6 +31,9 @@ public struct KataSection: Sendable, Equatable {
     /// `host` keeps the node's hostname (what YARN registers); `container` uses a name derived from the container id.
     public var hostname = "host"
     public var defaultVCores: UInt32 = 1
+    /// `cpu.strict`: true caps a container at its vcores (CFS quota, like YARN's `strict-resource-usage`); false
+    /// gives it CPU shares only, so an idle node's spare cores go to whoever runs (YARN's own default).
+    public var cpuStrict = true
     public var defaultMemoryMiB: UInt64 = 1024
     public var vmMemoryOverheadMiB: UInt64 = 256
     public var sharedFilesystem = "virtio-fs"
@@ -88,6 +91,10 @@ public struct KataSection: Sendable, Equatable {
             hostname = v
         }
         defaultVCores = try number("default.vcores", defaultVCores)
+        if let v = text("cpu.strict") {
+            guard ["true", "false"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] cpu.strict must be true or false: \(v)") }
+            cpuStrict = v == "true"
+        }
         defaultMemoryMiB = try number("default.memory-mb", defaultMemoryMiB)
         vmMemoryOverheadMiB = try number("vm.memory-overhead-mb", vmMemoryOverheadMiB)
         if let v = text("vm.shared-fs") { sharedFilesystem = v }

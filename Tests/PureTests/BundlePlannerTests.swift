@@ -79,6 +79,17 @@ import YarnContract
         #expect(json["linux"]?["resources"]?["cpu"]?["quota"]?.int64Value == 300_000)
     }
 
+    @Test("cpu.strict=false: CPU shares by vcores, no quota (YARN's default without strict-resource-usage)")
+    func sharesOnly() throws {
+        var config = try ExecutorConfig(parsing: "yarn.nodemanager.linux-container-executor.group=hadoop\n[kata]\n  cpu.strict=false\n").kata
+        #expect(!config.cpuStrict)
+        let cpu = try JSONParser().parse(try Self.plan("runc", config: config, vcores: 3, memory: 2048))["linux"]?["resources"]?["cpu"]
+        #expect(cpu?["shares"]?.int64Value == 3072 && cpu?["quota"] == nil && cpu?["period"] == nil)
+        config.cpuStrict = true
+        #expect(try JSONParser().parse(try Self.plan("runc", config: config, vcores: 3))["linux"]?["resources"]?["cpu"]?["quota"]?.int64Value == 300_000)
+        #expect(throws: RuntimeError.self) { try ExecutorConfig(parsing: "yarn.nodemanager.linux-container-executor.group=hadoop\n[kata]\n  cpu.strict=yes\n") }
+    }
+
     @Test("only YARN's own directories are writable; host directories are read-only")
     func mountModes() throws {
         let json = try JSONParser().parse(try Self.plan("runc"))
