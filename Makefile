@@ -16,7 +16,7 @@ RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
 .PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
-        bench bench-report clean golden-update check-layering
+        bench bench-spark bench-report clean golden-update check-layering
 
 all: build
 
@@ -62,9 +62,15 @@ demo: deps release
 protos:
 	bash scripts/gen-protos.sh
 
-# Benchmarks (launch latency vs raw runtimes, our own cost, concurrency, workload overhead) and their report.
+# Benchmarks (launch latency vs raw runtimes, our own cost, concurrency, workload overhead, Spark on YARN per runtime
+# against YARN without a sandbox) and their report. The Spark part needs HADOOP_HOME and an installed KYR_BINARY
+# (docs/spark.md); without them it says what is missing and the rest runs. bench-spark: the Spark part alone.
 bench: deps release
 	python3 bench/kyr_bench.py
+
+SPARK_BENCH_RUNS ?= 5
+bench-spark:
+	python3 bench/spark_yarn.py run --runs $(SPARK_BENCH_RUNS) --out bench/results/spark-yarn.json
 
 bench-report:
 	@python3 -c 'import matplotlib' 2>/dev/null || python3 -m pip install -q matplotlib || apt-get install -y -qq python3-matplotlib >/dev/null

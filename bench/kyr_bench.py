@@ -2,7 +2,7 @@
 """kyr-bench: benchmarks of kata-yarn-runtime (issue 7). `make bench` runs this as root; `make bench-report` turns
 its JSON into docs/benchmarks.md (bench/report.py).
 
-Phases (BENCH_PHASES=comma list, default all): env, latency, cost, concurrency, workloads.
+Phases (BENCH_PHASES=comma list, default all): env, latency, cost, concurrency, workloads, spark-yarn.
   latency      operation 1 as the NodeManager user `yarn` (empty environment, real uid yarn, setuid binary) vs the raw
                runtime (`runc run` / `runsc run` with the flags our driver passes) on the very bundle our binary wrote
                (captured from a running container); time to the script's first instruction (bash's $EPOCHREALTIME,
@@ -12,6 +12,12 @@ Phases (BENCH_PHASES=comma list, default all): env, latency, cost, concurrency, 
                blocks on a running container, and /usr/bin/time -v), and a strace timeline of one launch.
   concurrency  8, 32, 64 simultaneous operation-1 launches per runtime: makespan, throughput, latency tail, failures.
   workloads    fio, stress-ng, iperf3 (and Spark when BENCH_SPARK=1, the default) inside each sandbox vs on the host.
+  spark-yarn   Spark on YARN (bench/spark_yarn.py -> scripts/e2e-spark.sh): SparkPi and a 2 M-row shuffle in cluster
+               mode through a MiniYARNCluster per runtime, `host` (YARN's DefaultContainerExecutor) as the baseline,
+               BENCH_SPARK_YARN_RUNS runs each (default 5, quick 1) interleaved, with launch / JVM start / shuffle
+               breakdown -> bench/results/spark-yarn.json (BENCH_SPARK_YARN_ROUTED=1: also --network routed ->
+               spark-yarn-routed.json). Needs HADOOP_HOME and KYR_BINARY (an installed binary whose cfg exposes the
+               Spark home: docs/spark.md); without them it prints what is missing and the other phases still run.
 
 Environment: BENCH_QUICK=1 (fewer runs, shorter workloads), BENCH_RUNS (latency runs, default 30),
 KYR_BUILD_DIR (dir with kata-yarn-runtime, kyr-init, kyr-compat.so; default .build/release),
@@ -40,7 +46,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "10" if QUICK else "30"))
 WARMUP = 2 if QUICK else 3
 BUILD = Path(os.environ.get("KYR_BUILD_DIR", REPO / ".build" / "release"))
 BEFORE = os.environ.get("KYR_BENCH_BEFORE")
-PHASES = [p for p in os.environ.get("BENCH_PHASES", "env,latency,cost,concurrency,workloads").split(",") if p]
+PHASES = [p for p in os.environ.get("BENCH_PHASES", "env,latency,cost,concurrency,workloads,spark-yarn").split(",") if p]
+SPARK_YARN_RUNS = int(os.environ.get("BENCH_SPARK_YARN_RUNS", "1" if QUICK else "5"))
 CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "8,32,64").split(",")]
 SPARK = os.environ.get("BENCH_SPARK", "1") not in ("", "0")
 WORK_SECONDS = int(os.environ.get("BENCH_WORK_SECONDS", "4" if QUICK else "8"))
@@ -708,11 +715,32 @@ def phase_workloads(runtimes, results):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Spark on YARN
+
+def phase_spark_yarn(runtimes, results):
+    """scripts/e2e-spark.sh through bench/spark_yarn.py; its own results file, summarised in latest.json."""
+    out = results.setdefault("spark_yarn", {})
+    variants = [("host", REPO / "bench" / "results" / "spark-yarn.json")]
+    if os.environ.get("BENCH_SPARK_YARN_ROUTED", "") not in ("", "0"):
+        variants.append(("routed", REPO / "bench" / "results" / "spark-yarn-routed.json"))
+    wanted = ["host"] + [r for r in runtimes if r in ("runc", "runsc", SHIM)]
+    for network, path in variants:
+        log(f"spark-yarn: network={network}, {SPARK_YARN_RUNS} run(s) per runtime and job: {', '.join(wanted)}")
+        cmd = [sys.executable, str(REPO / "bench" / "spark_yarn.py"), "run", "--runs", str(SPARK_YARN_RUNS),
+               "--network", network, "--runtimes", " ".join(w for w in wanted if network == "host" or w != "host"),
+               "--out", str(path)]
+        rc = subprocess.run(cmd).returncode
+        doc = json.loads(path.read_text()) if path.exists() else {}
+        out[network] = {"file": str(path.relative_to(REPO)), "exit_status": rc, "skipped": doc.get("skipped")}
+
+
+# ---------------------------------------------------------------------------------------------------------------
 
 def main():
     if os.geteuid() != 0:
         sys.exit("kyr-bench: run as root (it creates users, installs a setuid binary and starts runtimes)")
-    for f in ["kata-yarn-runtime", "kyr-init", "kyr-compat.so"]:
+    launcher_phases = [p for p in PHASES if p not in ("env", "spark-yarn")]
+    for f in ["kata-yarn-runtime", "kyr-init", "kyr-compat.so"] if launcher_phases else []:
         if not (BUILD / f).exists():
             sys.exit(f"kyr-bench: {BUILD / f} missing: run `make release` first (make bench does)")
     started = time.time()
@@ -737,10 +765,15 @@ def main():
         OUT.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
     for phase, fn in [("latency", phase_latency), ("cost", phase_cost), ("concurrency", phase_concurrency),
-                      ("workloads", phase_workloads)]:
+                      ("workloads", phase_workloads), ("spark-yarn", phase_spark_yarn)]:
         if phase in PHASES:
             fn(runtimes, results)
-            save()
+            if launcher_phases or os.environ.get("BENCH_OUT"):
+                save()
+    if not launcher_phases and not os.environ.get("BENCH_OUT"):
+        # BENCH_PHASES=spark-yarn alone: its numbers are in their own file; keep latest.json (the launcher phases).
+        log("spark-yarn only: bench/results/latest.json left as it was")
+        return
     save()
     log(f"results: {OUT} ({time.time() - started:.0f} s)")
 

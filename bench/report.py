@@ -3,7 +3,7 @@
 
 Inputs (all optional but latest.json): bench/results/latest.json (kyr_bench.py), bench/results/before-after.json
 (kyr_bench.py run with KYR_BENCH_BEFORE=<old binary>), bench/results/timeline.json (bench/timeline.py with an
-instrumented build). Every number in the report is computed here from those files."""
+instrumented build), bench/results/spark-yarn*.json (bench/spark_yarn.py: Spark on YARN per runtime). Every number in the report is computed here from those files."""
 import json
 import os
 import sys
@@ -323,6 +323,147 @@ def section_timeline(t, t_tmpfs, out):
         out.append("")
 
 
+SPARK_PARTS = [("submit_to_am_running_s", "submit → AM running"), ("am_localize_s", "AM localization"),
+               ("am_launch_s", "AM launch"), ("am_jvm_s", "AM JVM"),
+               ("driver_start_to_executors_s", "driver → executors registered"), ("exec_localize_s", "executor localization"),
+               ("exec_launch_s", "executor launch"),
+               ("exec_jvm_s", "executor JVM"), ("jobs_s", "Spark jobs"), ("other_s", "rest")]
+
+
+def section_spark_cpu_cap(before, after, out):
+    """spark-yarn-2vcores.json: the same jobs with AM and executors at 2 vcores (the binary's CFS quota = 2 CPUs, no cap
+    on this 2-core VM) and spark.task.cpus=2 (still one task per executor), against the main run at 1 vcore."""
+    if not before or not after or "rows" not in before or "rows" not in after:
+        return
+    def find(doc, label, job):
+        return next((r for r in doc["rows"] if r["label"] == label and r["job"] == job), None)
+    out += ["### The CPU cap: 1 vcore against 2 vcores", "",
+            "The binary gives a container of N vcores a CFS quota of N CPUs (`Sources/BundleBuilder/BundlePlanner.swift`, "
+            "`cpuQuota`); `host` containers (DefaultContainerExecutor) have no cgroup limit and use both cores of this VM. "
+            f"`{after['command']}` (started {after.get('started', '?')}, load {' '.join(after.get('loadavg_start', ['?']))} → "
+            f"{' '.join(after.get('loadavg_end', ['?']))}) asks YARN for 2 vcores per AM and executor, with "
+            "`spark.task.cpus=2` so that each executor still runs one task at a time: only the cap changes (the cluster "
+            "allocates vcores as asked through CapacityScheduler's DominantResourceCalculator). Ratios are to the `host` "
+            "runs of the same invocation.", "",
+            "| runtime | job | 1 vcore: median (s), ratio to host | 2 vcores: median (s), ratio to host | AM JVM 1 → 2 vcores (s) | executor JVM 1 → 2 vcores (s) | driver → executors registered 1 → 2 vcores (s) |",
+            "|---|---|---|---|---|---|---|"]
+    for r2 in after["rows"]:
+        base_label = r2["label"].replace(" [2 vcores]", "")
+        r1 = find(before, base_label, r2["job"])
+        if not r1:
+            continue
+        f = lambda v: "–" if v is None else f"{v:.2f}"
+        out.append(f"| {base_label} | {r2['job']} | {ms(r1['median_wall_s'])}, {f(r1.get('ratio_to_host'))}× "
+                   f"| {ms(r2['median_wall_s'])}, {f(r2.get('ratio_to_host'))}× | {f(r1['am_jvm_s'])} → {f(r2['am_jvm_s'])} "
+                   f"| {f(r1['exec_jvm_s'])} → {f(r2['exec_jvm_s'])} | {f(r1['driver_start_to_executors_s'])} → {f(r2['driver_start_to_executors_s'])} |")
+    out.append("")
+
+
+def section_spark_yarn(doc, routed, out):
+    """bench/results/spark-yarn.json (bench/spark_yarn.py): Spark on YARN per runtime against the host baseline."""
+    if not doc and not routed:
+        return
+    out += ["## Spark on YARN, per runtime, against YARN without a sandbox", ""]
+    if doc and doc.get("skipped"):
+        out += [f"Not measured in the last `make bench`: `{doc['skipped']}`.", ""]
+    elif doc:
+        rows = doc["rows"]
+        out += [f"`{doc['command']}` (via `bench/spark_yarn.py run`, which `make bench` calls), started {doc.get('started', '?')}, "
+                f"{doc['runs']} runs per runtime and job, interleaved (pass 1 runs every runtime once, then pass 2 …). "
+                "Cluster deploy mode on a single-node MiniYARNCluster: the driver runs in the AM container, 2 executors of "
+                "512 MiB + 384 MiB overhead, 1 core each. `host` is the baseline: the same MiniYARNCluster set-up with YARN's "
+                "own DefaultContainerExecutor, so AM and executors are plain processes of the NodeManager user (no setuid "
+                "binary, no namespaces, no cgroup limit); every other runtime goes through LinuxContainerExecutor → "
+                "kata-yarn-runtime. Wall = `spark-submit` start to exit. Only passing runs (answer, placement evidence, "
+                "logs) enter the medians. 1-minute load average at start / end: "
+                f"{' '.join(doc.get('loadavg_start', ['?']))} / {' '.join(doc.get('loadavg_end', ['?']))}; each "
+                "application's own is in the first table.", "",
+                "| runtime | job | passed | wall per run (s) | load1 per run | median (s) | ratio to host | paired ratio |",
+                "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            out.append(f"| {r['label']} | {r['job']} | {r['passed']}/{r['runs']} | {', '.join(f'{w:.1f}' for w in r['wall_s'])} "
+                       f"| {', '.join('–' if l is None else f'{l:.2f}' for l in r['load1'])} | {ms(r['median_wall_s'])} "
+                       f"| {ratio(r['median_wall_s'], next((h['median_wall_s'] for h in rows if h['runtime'] == 'host' and h['job'] == r['job']), None))} "
+                       f"| {'–' if r.get('paired_ratio_median') is None else format(r['paired_ratio_median'], '.2f') + '×'} |")
+        out += ["", "*Paired ratio*: median over runs of (this runtime's run n / host's run n), the runs of one pass being "
+                "minutes apart at most.", "",
+                "Where the time goes (medians, seconds). *submit → AM running*: `spark-submit` start → the NodeManager's "
+                "`SCHEDULED to RUNNING` for the AM container (client JVM, upload to the staging dir, YARN scheduling, "
+                "localization). *localization*: the NM's `NEW to LOCALIZING` → `LOCALIZING to SCHEDULED` (with "
+                "LinuxContainerExecutor the NM starts a ContainerLocalizer JVM per container through the container executor, "
+                "outside the sandbox; YARN's DefaultContainerExecutor localizes inside the NM's JVM). *launch*: the NM's "
+                "`SCHEDULED to RUNNING` → the first line of `launch_container.sh` (birth time of its "
+                "`prelaunch.out`), i.e. the container executor: for `host` a `bash` started by the NodeManager, otherwise "
+                "our binary, the runtime and `kyr-init`. *JVM*: script start → the JVM's first log4j line (ms pattern). "
+                "*driver → executors registered*: the event log's application start → the last `ExecutorAdded` (AM "
+                "registration, container requests, NM heartbeat, executor launch and JVM start, registration). "
+                "*Spark jobs*: the sum of the event log's job durations (probe + measured job). *rest*: wall minus submit → AM "
+                "running, AM launch, AM JVM, driver → executors and jobs: `spark-submit`'s own JVM start, AM JVM first line → "
+                "driver up (the Python driver and SparkContext), executors registered → first job, application end → "
+                "`spark-submit` exit (it polls every 2 s).", "",
+                "| runtime | job | " + " | ".join(name for _, name in SPARK_PARTS) + " | wall − host |",
+                "|---|---|" + "---|" * (len(SPARK_PARTS) + 1)]
+        for r in rows:
+            delta = (r.get("delta_to_host") or {}).get("wall_s")
+            out.append(f"| {r['label']} | {r['job']} | " + " | ".join(
+                "–" if r.get(k) is None else f"{r[k]:.2f}" for k, _ in SPARK_PARTS) + f" | {'–' if delta is None else f'{delta:+.1f}'} |")
+        out += ["", "Shuffle I/O (event log task metrics, medians of per-application sums). The executors' shuffle files are "
+                "in the YARN local dirs, which the binary bind-mounts into every container of the application, so "
+                "\"local\" reads include blocks of the other executor read straight from its directory (Spark's "
+                "host-local read: both executors report the same node).", "",
+                "| runtime | job | shuffle write time (ms) | fetch wait (ms) | bytes written | bytes read locally | bytes read remotely | executor run time (ms) | GC (ms) |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r["job"] != "shuffle":
+                continue
+            cell = lambda k, d=0: "–" if r.get(k) is None else f"{r[k]:.{d}f}"
+            out.append(f"| {r['label']} | {r['job']} | {cell('shuffle_write_time_ms')} | {cell('fetch_wait_time_ms')} "
+                       f"| {cell('shuffle_bytes_written')} | {cell('local_bytes_read')} | {cell('remote_bytes_read')} "
+                       f"| {cell('executor_run_time_ms')} | {cell('jvm_gc_ms')} |")
+        # The largest component of the difference to host, per sandboxed runtime and job. Top-level components only
+        # (they follow each other in time); the executor parts are inside "driver → executors registered".
+        top = ["submit_to_am_running_s", "am_launch_s", "am_jvm_s", "driver_start_to_executors_s", "jobs_s", "other_s"]
+        inner = ["exec_localize_s", "exec_launch_s", "exec_jvm_s"]
+        lines = []
+        for r in rows:
+            d = r.get("delta_to_host") or {}
+            parts = [(k, d[k]) for k in top if d.get(k) is not None]
+            if r["runtime"] == "host" or not parts:
+                continue
+            k, v = max(parts, key=lambda kv: kv[1])
+            names = dict(SPARK_PARTS)
+            detail = ", ".join(f"{names[i]} {d[i]:+.2f}" for i in inner if d.get(i) is not None)
+            lines.append(f"- {r['label']} {r['job']}: wall {d['wall_s']:+.1f} s against host; largest component: "
+                         f"{names[k]} {v:+.2f} s" + (f" (executors: {detail} s)" if k == "driver_start_to_executors_s" else "")
+                         + "; " + ", ".join(f"{names[t]} {d[t]:+.2f}" for t in top if t != k and d.get(t) is not None))
+        if lines:
+            out += ["", "Largest component of each runtime's difference to host (computed from the table above):", ""] + lines
+        out.append("")
+    section_spark_cpu_cap(doc, load("spark-yarn-2vcores.json"), out)
+    if routed:
+        out += ["### With `[kata] network=routed`", ""]
+        if routed.get("skipped"):
+            out += [f"Not measured: `{routed['skipped']}`.", ""]
+        else:
+            out += [f"`{routed['command']}`, started {routed.get('started', '?')}, load {' '.join(routed.get('loadavg_start', ['?']))} "
+                    f"→ {' '.join(routed.get('loadavg_end', ['?']))}.", "",
+                    "| runtime | job | passed | wall per run (s) | median (s) | why not (first failing run) |", "|---|---|---|---|---|---|"]
+            for r in routed["rows"]:
+                failing = next((x for x in routed["records"] if x["label"] == r["label"] and x["job"] == r["job"] and not x.get("pass")), None)
+                why = ""
+                if failing:   # the containers' own errors say more than the missing evidence lines
+                    errors = failing.get("container_errors")
+                    why = ("container errors: " + "; ".join(f"{n}× `{e}`" for e, n in errors.items())) if errors \
+                        else "; ".join(failing.get("why", []))
+                    why = why[:400].replace("|", "/")
+                out.append(f"| {r['label']} | {r['job']} | {r['passed']}/{r['runs']} | {', '.join(f'{w:.1f}' for w in r['wall_s'])} "
+                           f"| {ms(r['median_wall_s'])} | {why} |")
+            out.append("")
+    analysis = RESULTS.parent / "analysis-spark.md"
+    if analysis.exists():
+        out += [analysis.read_text().strip(), ""]
+
+
 def section_before_after(runs, out):
     runs = [(label, b) for label, b in runs if b and any("before" in e for e in b.get("latency", {}).values())]
     if not runs:
@@ -364,6 +505,9 @@ def section_commands(r, out):
             "KYR_BUILD_DIR=<instrumented build dir> python3 bench/timeline.py                    # -> bench/results/timeline.json",
             "BENCH_STATE_ROOT=<a tmpfs> KYR_BUILD_DIR=… BENCH_OUT=bench/results/timeline-tmpfs.json python3 bench/timeline.py",
             "python3 bench/repro_appdir_race.py 16 10    # RUNTIME=runsc raises the odds: the concurrent-launch race",
+            "# Spark on YARN alone (part of make bench; needs HADOOP_HOME and an installed KYR_BINARY, docs/spark.md):",
+            "BENCH_PHASES=spark-yarn HADOOP_HOME=… KYR_BINARY=… python3 bench/kyr_bench.py   # -> bench/results/spark-yarn.json",
+            "python3 bench/spark_yarn.py run --runs 5 --out bench/results/spark-yarn.json    # the same, directly",
             "```", "",
             f"This report: run started {meta['started']}, {meta.get('duration_s', 0) / 60:.1f} min, "
             f"quick={meta['quick']}, phases {', '.join(meta['phases'])}, environment {json.dumps(meta['env'])}.",
@@ -396,6 +540,7 @@ def main():
     section_concurrency(r, out, plots)
     section_workloads(r, out, plots)
     section_workloads(load("spark.json"), out, plots, "Spark, supplementary run (runsc on hostinet and on netstack)", "bench-spark.png")
+    section_spark_yarn(load("spark-yarn.json"), load("spark-yarn-routed.json"), out)
     section_before_after([("Main run", r), ("Repeat run", load("before-after.json"))], out)
     if analysis.exists():
         out += [analysis.read_text().strip(), ""]
