@@ -56,14 +56,16 @@ public struct ContainerNetworkPlan: Sendable, Equatable {
         ]
     }
 
-    /// The container's /etc/hosts: loopback names, its own name at its routed address, then the node's entries
+    /// The container's /etc/hosts: loopback names, its address (canonical) and name, then the node's entries
     /// (cluster host names keep resolving), minus lines that would claim our name for another address.
     public func hostsFile(nodeHosts: String) -> String {
         var lines = [
             "# written by kata-yarn-runtime for \(containerId)",
             "127.0.0.1\tlocalhost",
             "::1\tlocalhost ip6-localhost ip6-loopback",
-            "\(address)\t\(hostname)",
+            // The address is its own canonical name: a reverse lookup (Java's getCanonicalHostName, Spark's default
+            // spark.driver.host) yields something every other container can reach, which no `c-…` name is.
+            "\(address)\t\(address) \(hostname)",
         ]
         for line in nodeHosts.split(separator: "\n", omittingEmptySubsequences: true) {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })

@@ -64,7 +64,8 @@ def driver(port, seconds):
 
 def executor(target, port):
     me = socket.gethostbyname(socket.gethostname())
-    print(f"executor {socket.gethostname()} binds {me}", flush=True)
+    canonical = socket.gethostbyaddr(me)[0]   # what Java's getCanonicalHostName (Spark's driver host) finds
+    print(f"executor {socket.gethostname()} binds {me} canonical {canonical}", flush=True)
     bm = listener(me, int(port))
     bm.settimeout(10)
 

@@ -184,6 +184,7 @@ def test_tenants_across_two_nodes(make_node, fabric, runtime, tunnel):
         exe_addr = re.search(r"binds (10\.244\.2\.\d+)", exe_out)
         assert exe_addr, exe_out + exe.log("stderr")
         assert f"driver says: registered {exe_addr.group(1)} fetched block-42" in exe_out, exe_out
+        assert f"canonical {exe_addr.group(1)}" in exe_out, "a routed container's canonical name is its address: " + exe_out
         assert f"registered executor {exe_addr.group(1)} (peer {exe_addr.group(1)})" in drv.log("stdout"), \
             "the driver saw the executor's own routable address, no NAT"
         assert "shuffle-remote ok shuffle ok 10.244.2." in exe_out, exe_out
@@ -250,7 +251,7 @@ def test_concurrent_launches_get_distinct_addresses(make_node, fabric):
         assert proc.returncode == 0, err
         hosts = launch.log("stdout")
         name = f"c-1795555676958-0001-01-{launch.cid[-6:]}"
-        own = re.search(rf"^(10\.244\.1\.\d+)\t{name}$", hosts, re.M)
+        own = re.search(rf"^(10\.244\.1\.\d+)\t\1 {name}$", hosts, re.M)
         assert own and hosts.strip().endswith(name), hosts
         addresses.append(own.group(1))
     assert len(set(addresses)) == 6 and addresses == running, (addresses, running)
