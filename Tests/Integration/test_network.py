@@ -133,6 +133,16 @@ def wait_for(predicate, what, timeout=30):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def clean_up(processes, nodes):
+    """After a test, whatever happened: stop what is still running, then let each node collect."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    for node in nodes:
+        node.run(["gc"])
+
+
 def python(node, *args):
     return f"/usr/bin/python3 {node.probe} " + " ".join(str(a) for a in args)
 
@@ -219,12 +229,7 @@ def test_tenants_across_two_nodes(make_node, fabric, runtime, tunnel):
             server.wait(10)
         assert a.leftovers() == [] and b.leftovers() == []
     finally:
-        for proc in launchers + [shuffle, private]:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        for node in (a, b):
-            node.run(["gc"])
+        clean_up(launchers + [shuffle, private], (a, b))
 
 
 def test_concurrent_launches_get_distinct_addresses(make_node, fabric):
@@ -337,12 +342,7 @@ def test_tunnel_isolates_tenants_across_nodes(make_node, fabric):
             assert node.run(["gc"]).returncode == 0
         assert a.leftovers() == [] and b.leftovers() == []
     finally:
-        for proc in launchers:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        for node in (a, b):
-            node.run(["gc"])
+        clean_up(launchers, (a, b))
 
 
 def test_tunnel_refuses_a_second_application_on_the_same_key(make_node, fabric):
