@@ -34,6 +34,12 @@ extension LiveSystem {
         return try body()
     }
 
+    /// A /proc/sys knob's value, its first line without the newline; nil when it cannot be read.
+    public func readKernelSetting(_ path: String) -> String? {
+        guard let bytes = try? readFile(path, maxBytes: 64, code: .generalFailure) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+    }
+
     /// Writes a small value into an existing kernel file (a /proc/sys knob); never creates anything.
     public func writeKernelSetting(_ path: String, _ value: String, code: ExitCode) throws(RuntimeError) {
         let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)

@@ -154,8 +154,7 @@ struct ContainerNetwork {
     /// Routing between containers and to other nodes needs IPv4 forwarding in the node's namespace.
     func enableForwarding() throws(RuntimeError) {
         let knob = "/proc/sys/net/ipv4/ip_forward"
-        let current = (try? system.readFile(knob, maxBytes: 16, code: .runcSetupFailed)).map { String(decoding: $0, as: UTF8.self) }
-        if current?.hasPrefix("1") != true { try system.writeKernelSetting(knob, "1\n", code: .runcSetupFailed) }
+        if system.readKernelSetting(knob) != "1" { try system.writeKernelSetting(knob, "1\n", code: .runcSetupFailed) }
     }
 
     func logTail(_ containerDir: AbsolutePath) -> String {

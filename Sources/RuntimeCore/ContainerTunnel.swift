@@ -41,14 +41,11 @@ struct ContainerTunnel {
     /// The device with its neighbours and blackhole, if missing; its ifindex.
     func ensureDevice(script: AbsolutePath, log: Int32) throws(RuntimeError) -> UInt32 {
         if let index = system.interfaceIndex(TunnelPlan.device) { return index }
-        let strict = (try? system.readFile("/proc/sys/net/ipv4/conf/all/rp_filter", maxBytes: 8, code: .runcSetupFailed))
-            .map { String(decoding: $0, as: UTF8.self).hasPrefix("1") } ?? false
-        if strict {
+        if system.readKernelSetting("/proc/sys/net/ipv4/conf/all/rp_filter") == "1" {
             throw RuntimeError(.runcSetupFailed, "network.tunnel=vxlan needs net.ipv4.conf.all.rp_filter 0 or 2 (it is 1, strict): "
                                + "tunnelled packets arrive on \(TunnelPlan.device), not where the node's routes to their source point")
         }
-        let unprivileged = (try? system.readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", maxBytes: 16, code: .runcSetupFailed))
-            .flatMap { Int(String(decoding: $0, as: UTF8.self).split(separator: "\n").first ?? "") } ?? 1024
+        let unprivileged = system.readKernelSetting("/proc/sys/net/ipv4/ip_unprivileged_port_start").flatMap { Int($0) } ?? 1024
         if unprivileged < TunnelPlan.sourcePorts.upperBound {
             throw RuntimeError(.runcSetupFailed, "network.tunnel=vxlan needs net.ipv4.ip_unprivileged_port_start >= \(TunnelPlan.sourcePorts.upperBound) "
                                + "(it is \(unprivileged)): peers trust tunnel frames from privileged source ports only")
