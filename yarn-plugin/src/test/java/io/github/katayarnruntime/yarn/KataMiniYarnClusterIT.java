@@ -61,7 +61,7 @@ import org.junit.Test;
  */
 public class KataMiniYarnClusterIT {
   private static final Pattern RUNTIME_LINE = Pattern.compile("KATA_YARN_RUNTIME=(\\S*)");
-  private static final String JDK17_OPTS = jdk17Opts();
+  private static final String JDK17_OPTS = KataMiniYarnClusterServer.jdk17Opts();
 
   private static MiniYARNCluster cluster;
   private static YarnClient yarn;
@@ -373,17 +373,6 @@ public class KataMiniYarnClusterIT {
       v = System.getenv(env);
     }
     return v == null || v.isEmpty() ? fallback : v;
-  }
-
-  private static String jdk17Opts() {
-    StringBuilder sb = new StringBuilder("-Djava.net.preferIPv4Stack=true");
-    for (String p : new String[] {"java.lang", "java.lang.reflect", "java.lang.invoke", "java.io", "java.net",
-        "java.nio", "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch", "sun.nio.cs",
-        "sun.security.action", "sun.util.calendar"}) {
-      sb.append(" --add-opens=java.base/").append(p).append("=ALL-UNNAMED");
-    }
-    sb.append(" --add-exports=java.base/sun.net.dns=ALL-UNNAMED --add-exports=java.base/sun.net.util=ALL-UNNAMED");
-    return sb.toString();
   }
 
   private static byte[] readAll(Process p) throws IOException {

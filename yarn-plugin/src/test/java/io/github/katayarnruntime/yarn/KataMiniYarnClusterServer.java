@@ -197,7 +197,8 @@ public final class KataMiniYarnClusterServer {
     Files.move(tmp.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
-  private static String jdk17Opts() {
+  /** The JVM flags Hadoop 3.3 needs on JDK 17 (also KataMiniYarnClusterIT's, compiled with this file). */
+  static String jdk17Opts() {
     StringBuilder sb = new StringBuilder("-Djava.net.preferIPv4Stack=true");
     for (String p : new String[] {"java.lang", "java.lang.reflect", "java.lang.invoke", "java.io", "java.net",
         "java.nio", "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch", "sun.nio.cs",
