@@ -44,7 +44,8 @@
 #   KYR_E2E_IGNORE_CFG=1  only warn about the cfg checks below (to see how Spark fails without a mount)
 #   KYR_E2E_PYTHON  Python the containers run (default /usr/bin/python3; must be visible inside the sandboxes)
 #   KYR_E2E_NODE_ADDRESS  --network routed: the node address the cluster binds (default: the source address of the
-#                   default route); KYR_E2E_NETWORK_RANGE (default 10.244.7.0/24)
+#                   default route); KYR_E2E_NETWORK_RANGE (default 10.244.7.0/26: one 64-port block of
+#                   the node's address above its ephemeral range per container address)
 # The cfg's [kata] ro-mounts must list $SPARK_HOME and $KYR_E2E_WORKDIR/conf (the JDK, Python and /etc come from
 # rootfs.host-dirs=/usr,/etc,/opt), rw-mounts must list $KYR_E2E_WORKDIR/staging, and runtime.allowed every runtime
 # tested; the script checks this and says what to add. docs/spark.md explains.
@@ -134,7 +135,7 @@ if [ "$network" = routed ]; then
   [ -n "$node_addr" ] && [ "${node_addr#127.}" = "$node_addr" ] ||
     cannot_run "--network routed: no non-loopback node address (got '${node_addr:-none}')" \
       "set KYR_E2E_NODE_ADDRESS to an address of this host that is not on lo"
-  net_range="${KYR_E2E_NETWORK_RANGE:-10.244.7.0/24}"
+  net_range="${KYR_E2E_NETWORK_RANGE:-10.244.7.0/26}"
 fi
 python="${KYR_E2E_PYTHON:-/usr/bin/python3}"
 [ -x "$python" ] || cannot_run "no $python for the containers" "apt-get install python3, or set KYR_E2E_PYTHON"
@@ -340,14 +341,23 @@ if [ "$network" = routed ]; then
   # before it could restore the cfg is noticed by the next one.
   cfg_backup="$work.container-executor.cfg.backup"
   cp -p "$cfg" "$cfg_backup"
-  awk -v keys="  network=routed\n  network.range=$net_range\n  network.node-ports=$rm_sched_port,$nm_port\n  network.runsc=auto" \
+  # Spark's executors bind and advertise `--hostname <the NodeManager's host>`: lend them ports of the node's address
+  # (docs/networking.md, "Sharing the node's address"), above this node's ephemeral range so that no reservation is
+  # needed, as many 64-port blocks as the range has addresses (or as fit).
+  lent_low=$(( $(cut -f2 /proc/sys/net/ipv4/ip_local_port_range) + 1 ))
+  capacity=$(( (1 << (32 - ${net_range#*/})) - 2 ))
+  block=$(( (65535 - lent_low + 1) / capacity )); [ "$block" -gt 64 ] && block=64
+  [ "$block" -ge 8 ] || cannot_run "--network routed: $net_range has $capacity addresses, too many for 8-port blocks above port $lent_low" \
+    "set KYR_E2E_NETWORK_RANGE to a smaller block (a /26 gives 62 blocks of 64 ports)"
+  lent="$lent_low-$(( lent_low + capacity * block - 1 ))"
+  awk -v keys="  network=routed\n  network.range=$net_range\n  network.node-ports=$rm_sched_port,$nm_port\n  network.runsc=auto\n  network.nodes=$net_range@$node_addr\n  network.node-address.ports=$lent\n  network.node-address.block=$block" \
     '{print} /^\[kata\]/ && !done {print keys; done=1}' "$cfg_backup" >"$cfg.kyr-e2e.tmp"
   chown --reference="$cfg_backup" "$cfg.kyr-e2e.tmp" && chmod --reference="$cfg_backup" "$cfg.kyr-e2e.tmp" &&
     mv -f "$cfg.kyr-e2e.tmp" "$cfg"
   runuser -u "$user" -- "$KYR_BINARY" --checksetup >/dev/null 2>&1 ||
     { echo "e2e-spark.sh: the binary rejects the routed cfg: $(runuser -u "$user" -- "$KYR_BINARY" --checksetup 2>&1 | head -3)" >&2; exit 1; }
   log "cfg for this run (first occurrence wins, so these precede the node's own keys; backup $cfg_backup):"
-  sed -n '/^\[kata\]/,+4p' "$cfg" | sed 's/^/    /'
+  sed -n '/^\[kata\]/,+7p' "$cfg" | sed 's/^/    /'
 fi
 
 # ---- one application ------------------------------------------------------------------------------------------------

@@ -33,8 +33,16 @@ public struct NetworkSettings: Sendable, Equatable {
     /// The containers' MTU (`network.mtu`): absent leaves the kernel's 1500, except under the tunnel, where
     /// the VXLAN header's 50 bytes are taken off.
     public var mtu: Int?
+    /// `network.node-address.ports=<low>-<high>`: TCP ports of this node's own address (its `network.nodes`
+    /// entry) lent to routed containers, `network.node-address.block` each, so that software binding the
+    /// NodeManager's host (Spark's executors on YARN) works in a container's own namespace (docs/networking.md).
+    public var sharedPorts: ClosedRange<UInt16>?
+    public var portBlockSize = 64
 
     public init() {}
+
+    /// The address YARN names this node by, when it is shared with containers.
+    public var sharedNodeAddress: IPv4Address? { sharedPorts == nil ? nil : ownNode?.address }
 
     /// This node's own `network.nodes` entry (the one whose block is `network.range`).
     public var ownNode: NetworkNode? { nodes.first { $0.range == range } }
@@ -97,12 +105,43 @@ public struct NetworkSettings: Sendable, Equatable {
             guard let mtu = Int(v), (576...9000).contains(mtu) else { throw fail("network.mtu", v, "576 to 9000") }
             self.mtu = mtu
         }
+        if let v = file.value("network.node-address.ports", section: s) {
+            let bounds = v.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
+            guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 1024, low < high else {
+                throw fail("network.node-address.ports", v, "<low>-<high> with 1024 <= low < high <= 65535")
+            }
+            sharedPorts = low...high
+        }
+        if let v = file.value("network.node-address.block", section: s) {
+            guard let size = Int(v), (8...4096).contains(size) else { throw fail("network.node-address.block", v, "8 to 4096 ports") }
+            portBlockSize = size
+        }
         if tunnel { try checkTunnel() }
+        if sharedPorts != nil { try checkSharedPorts() }
         if let range {
             guard !range.contains(gateway) else { throw fail("network.gateway", gateway.description, "outside network.range") }
             if let cluster, !cluster.contains(range) { throw fail("network.cluster", cluster.description, "a block containing network.range") }
         }
         if mode == "routed", range == nil { throw RuntimeError(.invalidConfigFile, "[kata] network=routed needs network.range") }
+    }
+
+    /// Lending ports needs the node's address (its `network.nodes` entry), a block for every address of the range,
+    /// and none of the NodeManager ports containers reach on the node inside the lent range (they would be taken).
+    func checkSharedPorts() throws(RuntimeError) {
+        guard let ports = sharedPorts else { return }
+        func fail(_ what: String) -> RuntimeError { RuntimeError(.invalidConfigFile, "[kata] network.node-address.ports=\(ports.lowerBound)-\(ports.upperBound): \(what)") }
+        guard let range, ownNode != nil else {
+            throw fail("needs network.range and its network.nodes entry (<range>@<the address YARN names this node by>)")
+        }
+        // Every node lends the same ports, and other nodes map a block to an address of this node's range.
+        let blocks = (Int(ports.upperBound) - Int(ports.lowerBound) + 1) / portBlockSize
+        for block in [range] + nodes.map(\.range) {
+            let capacity = block.prefix < 31 ? Int(block.size) - 2 : Int(block.size)
+            guard blocks >= capacity else {
+                throw fail("\(blocks) blocks of \(portBlockSize) ports for the \(capacity) addresses of \(block)")
+            }
+        }
+        if let taken = nodePorts.first(where: { ports.contains($0) }) { throw fail("contains network.node-ports \(taken)") }
     }
 
     /// The tunnel needs the cluster block, this node's own entry, and non-overlapping blocks inside the cluster

@@ -14,10 +14,12 @@ public struct ContainerNetworkPlan: Sendable, Equatable {
     public var hostname: String
     /// Both ends' MTU when the node sets one (`network.mtu`, or the tunnel's); not recorded: teardown needs none.
     public var mtu: Int?
+    /// Its share of the node's address (`network.node-address.ports`), recorded: teardown removes its block.
+    public var share: NodeAddressShare?
 
     public init(containerId: ContainerId, address: IPv4Address, gateway: IPv4Address, namespacePath: String, hostname: String,
-                mtu: Int? = nil) {
-        self.containerId = containerId; self.address = address; self.gateway = gateway; self.mtu = mtu
+                mtu: Int? = nil, share: NodeAddressShare? = nil) {
+        self.containerId = containerId; self.address = address; self.gateway = gateway; self.mtu = mtu; self.share = share
         self.hostInterface = Self.interfaceName(for: containerId)
         self.namespacePath = namespacePath; self.hostname = hostname
     }

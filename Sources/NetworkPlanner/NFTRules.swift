@@ -26,7 +26,7 @@ public enum NFTRules {
             "add rule \(t) forward ct state established,related accept",
             "add rule \(t) forward iifname vmap @egress",
             "add rule \(t) forward oifname vmap @ingress",
-        ]
+        ] + NodeAddressShare.hostSkeleton(settings: settings)
         if settings.tunnel {
             // The tunnel's key is trusted only from the kernel of a listed node: from a listed address and a
             // privileged source port (TunnelPlan.sourcePorts), which no tenant process on a node can send from.
@@ -35,6 +35,8 @@ public enum NFTRules {
             lines += [
                 "add rule \(t) input udp dport \(settings.tunnelPort) ip saddr != { \(nodes) } drop",
                 "add rule \(t) input udp dport \(settings.tunnelPort) udp sport != \(ports.lowerBound)-\(ports.upperBound - 1) drop",
+                // What the tunnel carries is for containers; the node's own services are reached the ordinary way.
+                "add rule \(t) input iifname \"\(TunnelPlan.device)\" ct state new drop",
             ]
         }
         lines += [
@@ -105,6 +107,7 @@ public enum NFTRules {
             "add element \(t) ingress { \(dev) : jump \(inbound) }",
             "add element \(t) tonode { \(dev) : jump \(node) }",
         ]
+        if let share = plan.share { lines.append(share.hostElement(containerAddress: plan.address)) }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -116,6 +119,7 @@ public enum NFTRules {
         var lines = ["egress", "ingress", "tonode"].map { "delete element \(t) \($0) { \(dev) }" }
         for chain in chainNames(plan) { lines += ["flush chain \(t) \(chain)", "delete chain \(t) \(chain)"] }
         lines.append("delete element \(t) local { \(plan.address) }")
+        if let share = plan.share { lines.append(share.hostElementRemoval) }
         lines.append(lastOfApplication ? "delete set \(t) \(appSet(plan))" : "delete element \(t) \(appSet(plan)) { \(plan.address) }")
         return lines
     }

@@ -13,12 +13,17 @@ public struct NetworkRecord: Sendable, Equatable {
     public init(plan: ContainerNetworkPlan, launcherPid: Int32) { self.plan = plan; self.launcherPid = launcherPid }
 
     public var json: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "containerId": .string(plan.containerId.value), "address": .string(plan.address.description),
             "gateway": .string(plan.gateway.description), "hostInterface": .string(plan.hostInterface),
             "namespace": .string(plan.namespacePath), "hostname": .string(plan.hostname),
             "launcherPid": .int(Int(launcherPid)),
-        ])
+        ]
+        if let share = plan.share {
+            fields["share"] = .object(["nodeAddress": .string(share.nodeAddress.description), "block": .string(share.blockText),
+                                       "lent": .string(NodeAddressShare.text(share.lent))])
+        }
+        return .object(fields)
     }
 
     public init(json: JSONValue) throws(RuntimeError) {
@@ -36,6 +41,15 @@ public struct NetworkRecord: Sendable, Equatable {
         }
         plan = ContainerNetworkPlan(containerId: try ContainerId(try text("containerId")), address: address, gateway: gateway,
                                     namespacePath: namespace, hostname: try text("hostname"))
+        if let share = json["share"] {
+            func ports(_ key: String) -> ClosedRange<UInt16>? {
+                let bounds = (share[key]?.stringValue ?? "").split(separator: "-").compactMap { UInt16($0) }
+                return bounds.count == 2 && bounds[0] <= bounds[1] ? bounds[0]...bounds[1] : nil
+            }
+            guard let node = share["nodeAddress"]?.stringValue.flatMap({ IPv4Address($0) }), let block = ports("block"),
+                  let lent = ports("lent") else { throw RuntimeError(.generalFailure, "network record: bad share") }
+            plan.share = NodeAddressShare(nodeAddress: node, block: block, lent: lent)
+        }
         guard plan.hostInterface == (try text("hostInterface")) else {
             throw RuntimeError(.generalFailure, "network record: interface does not match the container id")
         }

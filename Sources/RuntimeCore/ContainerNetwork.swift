@@ -22,22 +22,25 @@ struct ContainerNetwork {
 
     static func recordFile(_ containerDir: AbsolutePath) throws(RuntimeError) -> AbsolutePath { try containerDir.appending("network.json") }
 
-    func attach(_ request: LaunchRequest, store: StateStore, containerDir: AbsolutePath) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
+    /// `kernelStack`: whether the sandbox uses the Linux stack of the namespace it is given (runc, runsc's host
+    /// stack), asked once the namespace exists; only such a sandbox can use a share of the node's address.
+    func attach(_ request: LaunchRequest, store: StateStore, containerDir: AbsolutePath,
+                kernelStack: (AbsolutePath) throws(RuntimeError) -> Bool) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
         guard let range = settings.range else { throw RuntimeError(.invalidConfigFile, "network=routed needs [kata] network.range") }
         try tools.ensureInstalled()
+        if settings.sharedPorts != nil { try checkLentPortsReserved() }
         try system.makeDirectory(try directory.value, mode: 0o700, owner: (0, 0), code: .runcSetupFailed)
         let namespace = try directory.appending(request.containerId.value)
         let hostname = BundlePlanner.containerHostname(request.containerId)
-        let plan = try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) -> ContainerNetworkPlan in
+        var plan = try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) -> ContainerNetworkPlan in
             let used = Set(try records(store).map(\.plan.address))
             guard let address = AddressAllocator.allocate(in: range, used: used, gateway: settings.gateway) else {
                 throw RuntimeError(.runcSetupFailed, "no free address in [kata] network.range \(range) (\(AddressAllocator.capacity(of: range)) in use)")
             }
             let plan = ContainerNetworkPlan(containerId: request.containerId, address: address, gateway: settings.gateway,
-                                            namespacePath: namespace.value, hostname: hostname, mtu: settings.containerMTU)
-            let record = NetworkRecord(plan: plan, launcherPid: system.currentPid())
-            try system.writeFileAtomically(try Self.recordFile(containerDir).value, Array(JSONWriter.encode(record.json).utf8),
-                                           mode: 0o600, code: .runcSetupFailed)
+                                            namespacePath: namespace.value, hostname: hostname, mtu: settings.containerMTU,
+                                            share: NodeAddressShare(for: address, settings: settings))
+            try writeRecord(plan, containerDir: containerDir)
             return plan
         }
         let log = try system.openForAppend(try containerDir.appending("network.log").value, mode: 0o600, owner: nil, code: .runcSetupFailed)
@@ -49,8 +52,19 @@ struct ContainerNetwork {
             // Under the tunnel the container's own route and rule ride along (no extra process per launch).
             let tunnelled = settings.tunnel ? TunnelPlan.containerCommands(plan) : []
             try tools.ip(plan.hostCommands + tunnelled, script: try containerDir.appending("net-host.batch"), log: log)
+            if plan.share != nil, !(try kernelStack(namespace)) {
+                // A VM or gVisor's netstack never sees this namespace's rules: no share, and the record says so.
+                plan.share = nil
+                try writeRecord(plan, containerDir: containerDir)
+            }
+            let share = plan.share
             try system.inNetworkNamespace(namespace.value, code: .runcSetupFailed) { () throws(RuntimeError) in
-                try tools.ip(plan.namespaceCommands, script: try containerDir.appending("net-container.batch"), log: log)
+                try tools.ip(plan.namespaceCommands + (share?.namespaceCommands ?? []),
+                             script: try containerDir.appending("net-container.batch"), log: log)
+                if let share {
+                    try system.writeKernelSetting("/proc/sys/net/ipv4/ip_local_port_range", share.ephemeralRange, code: .runcSetupFailed)
+                    try tools.nft(share.namespaceRules(containerAddress: plan.address), script: try containerDir.appending("nft-container.nft"), log: log)
+                }
             }
             if settings.tunnel {
                 try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) in
@@ -67,6 +81,12 @@ struct ContainerNetwork {
         let hosts = try containerDir.appending("hosts")
         try system.writeFileAtomically(hosts.value, Array(plan.hostsFile(nodeHosts: nodeHosts).utf8), mode: 0o644, code: .runcSetupFailed)
         return (NetworkAttachment(namespacePath: namespace, hostsFile: hosts, hostname: hostname), plan)
+    }
+
+    func writeRecord(_ plan: ContainerNetworkPlan, containerDir: AbsolutePath) throws(RuntimeError) {
+        let record = NetworkRecord(plan: plan, launcherPid: system.currentPid())
+        try system.writeFileAtomically(try Self.recordFile(containerDir).value, Array(JSONWriter.encode(record.json).utf8),
+                                       mode: 0o600, code: .runcSetupFailed)
     }
 
     /// Tears down what `network.json` in `containerDir` describes, if anything; removes the record last, which
@@ -149,6 +169,23 @@ struct ContainerNetwork {
             system.pathExists("/proc/sys/net/core/rmem_default")
         }
         return looksRoot ? "host" : "sandbox"
+    }
+
+    /// The node must never pick a lent port for its own connections: a reply to it would be DNATed to a container.
+    func checkLentPortsReserved() throws(RuntimeError) {
+        guard let lent = settings.sharedPorts else { return }
+        let rangeKnob = "/proc/sys/net/ipv4/ip_local_port_range", reservedKnob = "/proc/sys/net/ipv4/ip_local_reserved_ports"
+        guard let ephemeral = system.readKernelSetting(rangeKnob).flatMap(NodeAddressShare.parseRange),
+              let reserved = NodeAddressShare.parseList(system.readKernelSetting(reservedKnob) ?? "") else {
+            throw RuntimeError(.runcSetupFailed, "cannot read \(rangeKnob) and \(reservedKnob)")
+        }
+        if let overlap = NodeAddressShare.unreservedOverlap(lent: lent, ephemeral: ephemeral, reserved: reserved) {
+            let text = "\(lent.lowerBound)-\(lent.upperBound)"
+            throw RuntimeError(.runcSetupFailed, "[kata] network.node-address.ports \(text): ports \(overlap.lowerBound)-\(overlap.upperBound) are in "
+                               + "this node's ephemeral range \(ephemeral.lowerBound)-\(ephemeral.upperBound) (net.ipv4.ip_local_port_range) and not "
+                               + "reserved, so the node's own connections could take a container's port; reserve them "
+                               + "(net.ipv4.ip_local_reserved_ports=\(text)) or lend ports outside that range")
+        }
     }
 
     /// Routing between containers and to other nodes needs IPv4 forwarding in the node's namespace.

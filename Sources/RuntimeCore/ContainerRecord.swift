@@ -21,6 +21,8 @@ public struct ContainerRecord: Sendable, Equatable {
     public var network: String?
     public var address: String?
     public var hostname: String?
+    /// Its share of the node's address, `<node address>:<low>-<high>` (`network.node-address.ports`).
+    public var nodeAddressPorts: String?
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
@@ -31,6 +33,7 @@ public struct ContainerRecord: Sendable, Equatable {
         if let network { object["network"] = .string(network) }
         if let address { object["address"] = .string(address) }
         if let hostname { object["hostname"] = .string(hostname) }
+        if let nodeAddressPorts { object["nodeAddressPorts"] = .string(nodeAddressPorts) }
         return .object(object)
     }
 
@@ -63,5 +66,6 @@ public struct ContainerRecord: Sendable, Equatable {
         network = json["network"]?.stringValue
         address = json["address"]?.stringValue
         hostname = json["hostname"]?.stringValue
+        nodeAddressPorts = json["nodeAddressPorts"]?.stringValue
     }
 }

@@ -46,10 +46,14 @@ public struct LaunchContainer {
             let imageRootfs = layers.isEmpty ? nil : try image.mount(layers, user: user)
             var attachment: (NetworkAttachment, ContainerNetworkPlan)?
             if networkMode == .routed {
-                attachment = try network.attach(request, store: store, containerDir: containerDir)
-                if runtime == "runsc" {
-                    let stack = try network.runscStack(attachment?.0.namespacePath)
-                    driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: stack)
+                var runscStack: String?
+                attachment = try network.attach(request, store: store, containerDir: containerDir) { namespace throws(RuntimeError) in
+                    guard runtime == "runsc" else { return RuntimeSelection.usesNamespaceStack(runtime) }
+                    runscStack = try network.runscStack(namespace)
+                    return runscStack == "host"
+                }
+                if let runscStack {
+                    driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: runscStack)
                 }
             }
             let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs,
@@ -70,6 +74,7 @@ public struct LaunchContainer {
             record.network = networkMode.rawValue
             record.address = attachment?.1.address.description
             record.hostname = attachment?.1.hostname
+            record.nodeAddressPorts = attachment?.1.share.map { "\($0.nodeAddress):\($0.blockText)" }
             try store.save(record)
             let status = try driver.wait(container)
             // runsc chowns the stdio files it is handed to root; give them back so YARN's log aggregation reads them.

@@ -20,6 +20,13 @@ public enum RuntimeSelection {
         return config.userRuntimes[user] ?? config.defaultRuntime
     }
 
+    /// Whether the runtime's containers use the Linux network stack of the namespace they are given: runc and crun
+    /// (directly or through their shim) do; Kata's VM and gVisor's netstack keep their own (runsc's host stack is
+    /// decided per container, `ContainerNetwork.runscStack`).
+    public static func usesNamespaceStack(_ name: String) -> Bool {
+        name == "runc" || (name.hasPrefix("shim:") && (name.contains("runc") || name.contains("crun")))
+    }
+
     /// `network`: the container's resolved mode (runsc's `--network` follows it); nil: the configured one.
     /// `runscStack`: for routed containers, `sandbox` or `host` as `ContainerNetwork` decided.
     public static func driver(named name: String, context: RuntimeContext, network: NetworkMode? = nil,

@@ -1,10 +1,14 @@
 """Traffic for test_network.py, run inside containers and node namespaces (python3 from the host view).
 
-serve NAME PORT SECONDS        answer each connection with "NAME ok <peer>"; exits after SECONDS
+serve NAME PORT SECONDS [HOST] answer each connection with "NAME ok <peer>"; exits after SECONDS; listens on
+                               HOST (default all addresses) and PORT (0: the kernel picks; printed)
 driver PORT SECONDS            a Spark-like driver: on "register <ip> <port>" it connects back to the executor's
                                block manager, fetches a block and answers with what it got
-executor DRIVER:PORT PORT      binds its block manager on the address its hostname resolves to (/etc/hosts),
-                               registers with the driver and serves one block fetch
+executor DRIVER:PORT PORT [HOST]
+                               binds its block manager on HOST (default: the address its hostname resolves to,
+                               /etc/hosts) and PORT (0: the kernel picks), registers that address and port with
+                               the driver and serves one block fetch (Spark's executor on YARN binds
+                               `--hostname <NodeManager host>` and port 0)
 probe LABEL=HOST:PORT ...      one connection per target (3 s timeout): "LABEL ok ..." or "LABEL blocked ..."
 udpserve NAME PORT SECONDS     print "NAME got <payload> from <peer>" for each datagram; exits after SECONDS
 forge NODE:PORT APP SRC DST:DPORT PAYLOAD [SPORT]
@@ -28,9 +32,9 @@ def listener(host, port):
     return s
 
 
-def serve(name, port, seconds, handler=None):
-    s = listener("0.0.0.0", int(port))
-    print("listening", flush=True)
+def serve(name, port, seconds, host="0.0.0.0", handler=None):
+    s = listener(host, int(port))
+    print("listening %s:%d" % s.getsockname(), flush=True)
     deadline = time.time() + float(seconds)
     for _ in range(10000):
         if time.time() > deadline:
@@ -59,14 +63,15 @@ def driver(port, seconds):
             block = back.recv(1024).decode()
         print(f"registered executor {words[1]} (peer {peer[0]}), fetched {block}", flush=True)
         return f"registered {words[1]} fetched {block}"
-    serve("driver", port, seconds, handle)
+    serve("driver", port, seconds, handler=handle)
 
 
-def executor(target, port):
-    me = socket.gethostbyname(socket.gethostname())
-    canonical = socket.gethostbyaddr(me)[0]   # what Java's getCanonicalHostName (Spark's driver host) finds
-    print(f"executor {socket.gethostname()} binds {me} canonical {canonical}", flush=True)
+def executor(target, port, host=None):
+    me = host or socket.gethostbyname(socket.gethostname())
+    canonical = socket.gethostbyaddr(me)[0] if not host else host   # Java's getCanonicalHostName (Spark's driver host)
     bm = listener(me, int(port))
+    port = bm.getsockname()[1]
+    print(f"executor {socket.gethostname()} binds {me}:{port} canonical {canonical}", flush=True)
     bm.settimeout(10)
 
     def one_fetch():

@@ -117,7 +117,8 @@ class NetNode:
         rules = self.in_ns("ip", "rule", "show").stdout
         found += [f"rule {line}" for line in rules.splitlines() if line.startswith(("1000:", "1001:"))]
         tables = self.in_ns("ip", "-4", "route", "show", "table", "all").stdout
-        found += [f"table route {line}" for line in tables.splitlines() if re.search(r"table 12582\d{5}", line)]
+        found += [f"table route {line}" for line in tables.splitlines()      # application tables: 0x4B000000 + key
+                  if (t := re.search(r"table (\d+)", line)) and 0x4B000000 <= int(t.group(1)) < 0x4C000000]
         if netns_dir.exists():
             found += [f"marker {p.name}" for p in netns_dir.iterdir() if p.name.startswith("tunnel-")]
         return found
@@ -343,6 +344,91 @@ def test_tunnel_isolates_tenants_across_nodes(make_node, fabric):
         assert a.leftovers() == [] and b.leftovers() == []
     finally:
         clean_up(launchers, (a, b))
+
+
+SHARE = "  network.node-address.ports=61000-63031\n  network.node-address.block=8\n"   # 254 addresses x 8 ports
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_containers_share_the_node_address(make_node, fabric, runtime):
+    """network.node-address.ports: a process in a routed container binds its NodeManager's address and port 0, as
+    Spark's executors on YARN do with `--hostname <NM host>`, and is reached at that address from its driver on the
+    same node and, through the tunnel, from another node; other applications are not, on either node; the same
+    address still reaches the NodeManager's shuffle port and not its private ports. Then nothing is left."""
+    a = NetNode(make_node(runtime), fabric["A"], "A", runtime, TUNNEL + SHARE)
+    b = NetNode(make_node(runtime), fabric["B"], "B", runtime, TUNNEL + SHARE)
+    servers = [subprocess.Popen(["nsenter", f"--net=/run/netns/{a.netns}", "--", "/usr/bin/python3", str(a.probe), "serve", name, port, "90"],
+                                stdout=subprocess.PIPE, text=True) for name, port in (("shuffle", "13562"), ("nm-private", "8040"))]
+    launchers = []
+    try:
+        drv, p = a.launch(2, APP1, "alice", python(a, "driver", 7077, 60))
+        launchers.append(p)
+        exe, p = a.launch(3, APP1, "alice", python(a, "serve", "app1-executor", 0, 60, "10.200.0.1"))
+        launchers.append(p)
+        wait_for(lambda: "listening" in drv.log("stdout") and "listening" in exe.log("stdout"), "driver and executor listening")
+        drv_addr = a.state(drv.cid)["address"]
+        exe_state = a.state(exe.cid)
+        block = re.fullmatch(r"10\.200\.0\.1:(\d+)-(\d+)", exe_state["nodeAddressPorts"])
+        assert block and int(block.group(2)) - int(block.group(1)) == 7, exe_state
+        exe_port = int(re.search(r"listening 10\.200\.0\.1:(\d+)", exe.log("stdout")).group(1))
+        assert int(block.group(1)) <= exe_port <= int(block.group(2)), "port 0 lands in the container's block"
+        target = f"10.200.0.1:{exe_port}"
+
+        # Executors that register with the driver at their node's address: one on the driver's node, one on B.
+        ea, p1 = a.launch(4, APP1, "alice", python(a, "executor", f"{drv_addr}:7077", 0, "10.200.0.1") + "; "
+                          + python(a, "probe", "shuffle-node=10.200.0.1:13562", "private-node=10.200.0.1:8040", f"sibling={target}"))
+        eb, p2 = b.launch(5, APP1, "alice", python(b, "executor", f"{drv_addr}:7077", 0, "10.200.0.2") + "; "
+                          + python(b, "probe", f"same-app-remote={target}"))
+        oa, p3 = a.launch(6, APP2, "bob", python(a, "probe", f"other-app-same-node={target}"))
+        ob, p4 = b.launch(7, APP2, "bob", python(b, "probe", f"other-app-remote={target}"))
+        for launch, proc in [(ea, p1), (eb, p2), (oa, p3), (ob, p4)]:
+            _, err = proc.communicate(timeout=90)
+            assert proc.returncode == 0, f"{launch.cid}: {err}\n{launch.log('stderr')}"
+        out_a, out_b = ea.log("stdout"), eb.log("stdout")
+        assert re.search(r"driver says: registered 10\.200\.0\.1 fetched block-42", out_a), out_a + ea.log("stderr")
+        assert re.search(r"driver says: registered 10\.200\.0\.2 fetched block-42", out_b), out_b + eb.log("stderr")
+        assert "shuffle-node ok shuffle ok 10.244.1." in out_a and "private-node blocked" in out_a, out_a
+        assert "sibling ok app1-executor ok 10.244.1." in out_a, out_a
+        assert "same-app-remote ok app1-executor ok 10.244.2." in out_b, out_b
+        assert "other-app-same-node blocked" in oa.log("stdout"), oa.log("stdout")
+        assert "other-app-remote blocked" in ob.log("stdout"), ob.log("stdout")
+        # Nothing of it answers in the node's own namespace: the port is the container's, not the node's.
+        assert a.in_ns("ss", "-Hltn", f"sport = :{exe_port}").stdout.strip() == ""
+
+        for proc in launchers:
+            proc.kill()
+            proc.wait(10)
+        for launch in (drv, exe):
+            record = json.loads((a.node.state / "containers" / launch.cid / "state.json").read_text())
+            if Path(f"/proc/{record['launcherPid']}").exists():
+                os.kill(record["launcherPid"], signal.SIGKILL)
+        wait_for(lambda: all(not a.state(c.cid)["launcherAlive"] for c in (drv, exe)), "launchers gone", 10)
+        for node in (a, b):
+            assert node.run(["gc"]).returncode == 0
+        for server in servers:   # the test's own NodeManager stand-ins
+            server.kill()
+            server.wait(10)
+        assert a.leftovers() == [] and b.leftovers() == []
+    finally:
+        clean_up(launchers + servers, (a, b))
+
+
+def test_lent_ports_must_be_kept_from_the_node(make_node, fabric):
+    """Lent ports inside the node's ephemeral range would let the node's own connections take a container's port:
+    the launch is refused (76) with what to do, until they are reserved (net.ipv4.ip_local_reserved_ports)."""
+    share = "  network.node-address.ports=40000-42031\n  network.node-address.block=8\n  network.nodes=10.244.1.0/24@10.200.0.1\n"
+    a = NetNode(make_node("runc"), fabric["A"], "A", "runc", share)
+    refused, proc = a.launch(2, APP1, "alice", "true")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 76, err
+    assert "ports 40000-42031 are in this node's ephemeral range 32768-60999" in err and "ip_local_reserved_ports=40000-42031" in err, err
+    assert a.leftovers() == []
+    a.in_ns("sysctl", "-qw", "net.ipv4.ip_local_reserved_ports=40000-42031")
+    ok, proc = a.launch(3, APP1, "alice", "cat /proc/sys/net/ipv4/ip_local_port_range")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert ok.log("stdout").split() == ["40000", "40007"], ok.log("stdout")
+    assert a.leftovers() == []
 
 
 def test_tunnel_refuses_a_second_application_on_the_same_key(make_node, fabric):
