@@ -64,13 +64,17 @@ public struct NodeAddressShare: Sendable, Equatable {
     public var ephemeralRange: String { "\(block.lowerBound) \(block.upperBound)\n" }
 
     /// `nft -f` inside the namespace: the node DNATs to the container's address; the container hands the
-    /// connection to the socket bound on the node's address.
+    /// connection to the socket bound on the node's address, unless a socket already takes it as addressed (one
+    /// bound to the container's own address or to all: the block is also where the container's own listeners land,
+    /// a Spark driver's for one). `socket transparent {0, 1}` matches whenever the lookup finds a socket at all.
     public func namespaceRules(containerAddress: IPv4Address) -> String {
         let t = Self.namespaceTable
+        let match = "iifname \"\(ContainerNetworkPlan.containerInterface)\" ip daddr \(containerAddress) tcp dport \(blockText)"
         return [
             "add table \(t)",
             "add chain \(t) prerouting { type nat hook prerouting priority dstnat; policy accept; }",
-            "add rule \(t) prerouting iifname \"\(ContainerNetworkPlan.containerInterface)\" ip daddr \(containerAddress) tcp dport \(blockText) dnat to \(nodeAddress)",
+            "add rule \(t) prerouting \(match) socket transparent { 0, 1 } accept",
+            "add rule \(t) prerouting \(match) dnat to \(nodeAddress)",
         ].joined(separator: "\n") + "\n"
     }
 

@@ -361,11 +361,17 @@ def test_containers_share_the_node_address(make_node, fabric, runtime):
                                 stdout=subprocess.PIPE, text=True) for name, port in (("shuffle", "13562"), ("nm-private", "8040"))]
     launchers = []
     try:
-        drv, p = a.launch(2, APP1, "alice", python(a, "driver", 7077, 60))
+        # The driver also listens on its own address, port 0, as Spark's driver does: that port is in its block too.
+        drv, p = a.launch(2, APP1, "alice", python(a, "driver", 7077, 60) + " & "
+                          + python(a, "serve", "driver-own", 0, 60, "$(hostname -i)") + "; wait")
         launchers.append(p)
         exe, p = a.launch(3, APP1, "alice", python(a, "serve", "app1-executor", 0, 60, "10.200.0.1"))
         launchers.append(p)
-        wait_for(lambda: "listening" in drv.log("stdout") and "listening" in exe.log("stdout"), "driver and executor listening")
+        try:
+            wait_for(lambda: drv.log("stdout").count("listening") == 2 and "listening" in exe.log("stdout"), "driver and executor listening")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: " + "; ".join(c.log(n) for c in (drv, exe) for n in ("stdout", "stderr"))) from None
+        own = re.search(r"listening (10\.244\.1\.\d+:\d+)", drv.log("stdout")).group(1)
         drv_addr = a.state(drv.cid)["address"]
         exe_state = a.state(exe.cid)
         block = re.fullmatch(r"10\.200\.0\.1:(\d+)-(\d+)", exe_state["nodeAddressPorts"])
@@ -376,9 +382,10 @@ def test_containers_share_the_node_address(make_node, fabric, runtime):
 
         # Executors that register with the driver at their node's address: one on the driver's node, one on B.
         ea, p1 = a.launch(4, APP1, "alice", python(a, "executor", f"{drv_addr}:7077", 0, "10.200.0.1") + "; "
-                          + python(a, "probe", "shuffle-node=10.200.0.1:13562", "private-node=10.200.0.1:8040", f"sibling={target}"))
+                          + python(a, "probe", "shuffle-node=10.200.0.1:13562", "private-node=10.200.0.1:8040", f"sibling={target}",
+                                       f"driver-own={own}"))
         eb, p2 = b.launch(5, APP1, "alice", python(b, "executor", f"{drv_addr}:7077", 0, "10.200.0.2") + "; "
-                          + python(b, "probe", f"same-app-remote={target}"))
+                          + python(b, "probe", f"same-app-remote={target}", f"driver-own-remote={own}"))
         oa, p3 = a.launch(6, APP2, "bob", python(a, "probe", f"other-app-same-node={target}"))
         ob, p4 = b.launch(7, APP2, "bob", python(b, "probe", f"other-app-remote={target}"))
         for launch, proc in [(ea, p1), (eb, p2), (oa, p3), (ob, p4)]:
@@ -390,6 +397,10 @@ def test_containers_share_the_node_address(make_node, fabric, runtime):
         assert "shuffle-node ok shuffle ok 10.244.1." in out_a and "private-node blocked" in out_a, out_a
         assert "sibling ok app1-executor ok 10.244.1." in out_a, out_a
         assert "same-app-remote ok app1-executor ok 10.244.2." in out_b, out_b
+        assert "driver-own ok driver-own ok 10.244.1." in out_a and "driver-own-remote ok driver-own ok 10.244.2." in out_b, \
+            "a listener on the container's own address in its block is not redirected to the node's: " + out_a + out_b
+        drv_block = [int(x) for x in a.state(drv.cid)["nodeAddressPorts"].split(":")[1].split("-")]
+        assert own.split(":")[0] == drv_addr and drv_block[0] <= int(own.split(":")[1]) <= drv_block[1], (own, drv_block)
         assert "other-app-same-node blocked" in oa.log("stdout"), oa.log("stdout")
         assert "other-app-remote blocked" in ob.log("stdout"), ob.log("stdout")
         # Nothing of it answers in the node's own namespace: the port is the container's, not the node's.

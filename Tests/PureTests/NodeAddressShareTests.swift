@@ -66,8 +66,10 @@ import YarnContract
             "rule del lookup local pref 0",
         ])
         #expect(share.ephemeralRange == "61008 61015\n")
-        #expect(share.namespaceRules(containerAddress: IPv4Address("10.244.1.2")!).contains(
-            "prerouting iifname \"eth0\" ip daddr 10.244.1.2 tcp dport 61008-61015 dnat to 10.200.0.1\n"))
+        let rules = share.namespaceRules(containerAddress: IPv4Address("10.244.1.2")!)
+        let found = rules.range(of: "prerouting iifname \"eth0\" ip daddr 10.244.1.2 tcp dport 61008-61015 socket transparent { 0, 1 } accept\n")
+        let nat = rules.range(of: "prerouting iifname \"eth0\" ip daddr 10.244.1.2 tcp dport 61008-61015 dnat to 10.200.0.1\n")
+        #expect(found != nil && nat != nil && found!.lowerBound < nat!.lowerBound, "a listener on the container's own address keeps its connections")
     }
 
     @Test("the node: one map for its own blocks (per container) and every other node's (static), one DNAT")
