@@ -8,6 +8,8 @@ through the setuid binary as the NodeManager, N times per mode, modes interleave
   routed-warm  routed while another container of the same application runs on the node
   tunnel-warm  tunnel while another container of the same application runs on the node, so only the
                container's own route and rule are added (every later container of a running application)
+  shared       routed + network.node-address.ports (a block of the node's address: address, rules, port range
+               and one nft table inside the namespace; the node's map with a second node's 254 static blocks)
 Prints the medians and the differences. Run as root from the repository:
   KYR_BUILD_DIR=.build/release python3 scripts/measure-network-cost.py [N]
 """
@@ -24,8 +26,10 @@ import conftest  # noqa: E402
 from conftest import Node, ensure_accounts, yarn_script  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-MODES = ["host", "routed", "tunnel-cold", "routed-warm", "tunnel-warm"]
-TUNNEL = "  network.tunnel=vxlan\n  network.cluster=10.244.0.0/16\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
+MODES = ["host", "routed", "tunnel-cold", "routed-warm", "tunnel-warm", "shared"]
+NODES = "  network.cluster=10.244.0.0/16\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
+TUNNEL = "  network.tunnel=vxlan\n" + NODES
+SHARED = NODES + "  network.node-address.ports=61000-63031\n  network.node-address.block=8\n"
 ns = f"kyrM{os.getpid() % 100000}"
 ensure_accounts()
 subprocess.run(["ip", "netns", "add", ns], check=True)
@@ -46,7 +50,8 @@ try:
     for i in range(len(MODES) * N):
         mode = MODES[i % len(MODES)]
         network = "host" if mode == "host" else "routed"
-        node.write_cfg(f"  network={network}\n  network.range=10.244.1.0/24\n" + (TUNNEL if mode.startswith("tunnel") else ""))
+        node.write_cfg(f"  network={network}\n  network.range=10.244.1.0/24\n" + (TUNNEL if mode.startswith("tunnel") else "")
+                       + (SHARED if mode == "shared" else ""))
         if mode.endswith("-warm"):   # one long-lived container of the same application
             held = node.container(1000 + i, "")
             held.script.write_text(yarn_script(held.logdir, "sleep 3600"))
@@ -72,6 +77,7 @@ try:
     print(f"routed - host: {median['routed'] - median['host']:.1f} ms per launch")
     print(f"tunnel-cold - routed: {median['tunnel-cold'] - median['routed']:.1f} ms, "
           f"tunnel-warm - routed-warm: {median['tunnel-warm'] - median['routed-warm']:.1f} ms per launch")
+    print(f"shared - routed: {median['shared'] - median['routed']:.1f} ms per launch")
 finally:
     if keeper is not None:
         keeper.kill()

@@ -52,7 +52,8 @@ public struct LaunchContainer {
                     runscStack = try network.runscStack(namespace)
                     return runscStack == "host"
                 }
-                if let runscStack {
+                if runtime == "runsc" {   // asked above only when the node lends ports of its address
+                    if runscStack == nil { runscStack = try network.runscStack(attachment?.0.namespacePath) }
                     driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: runscStack)
                 }
             }

@@ -142,11 +142,11 @@ import YarnContract
         let order = [
             "add rule inet kata_yarn \(out) ip saddr != 10.244.1.2 drop",
             "add rule inet kata_yarn \(out) ip daddr @\(app) accept",
-            "add rule inet kata_yarn \(out) ip daddr @local drop",
+            "add rule inet kata_yarn \(out) ip daddr @local reject with icmpx admin-prohibited",
             "add rule inet kata_yarn \(out) ip daddr != 10.244.1.0/24 ip daddr 10.244.0.0/16 accept",
             "add rule inet kata_yarn \(out) ip daddr 10.200.0.0/30 meta l4proto { tcp, udp } th dport 13562 accept",
             "add rule inet kata_yarn \(out) ip daddr 192.0.2.10/32 accept",
-            "add rule inet kata_yarn \(out) drop",
+            "add rule inet kata_yarn \(out) reject with icmpx admin-prohibited",
         ]
         var position = script.startIndex
         for line in order {
@@ -155,7 +155,8 @@ import YarnContract
         }
         #expect(script.contains("add element inet kata_yarn egress { \"\(plan.hostInterface)\" : jump \(out) }"))
         #expect(script.contains("add rule inet kata_yarn node_\(Self.cid) tcp dport { 13562, 7337 } accept"))
-        #expect(script.contains("add rule inet kata_yarn in_\(Self.cid) ip saddr @local drop"))
+        #expect(script.contains("add rule inet kata_yarn in_\(Self.cid) ip saddr @local drop"), "arrivals vanish; the sender's side refuses")
+        #expect(script.contains("add rule inet kata_yarn node_\(Self.cid) reject with icmpx admin-prohibited\n"))
         #expect(script.contains("meta skuid >= 1000 ct state new drop"))
         #expect(script.contains("flush chain inet kata_yarn forward\n"), "base chains are refilled, never duplicated")
     }

@@ -7,10 +7,9 @@ import YarnContract
 
 /// `network.node-address.ports`'s pure parts: config checks, blocks, the namespace's and the node's scripts, the record.
 @Suite struct NodeAddressShareTests {
-    static let nodes = "network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/28@10.200.0.2"
-
+    /// Node A (this one, a /24) and node B (a /28), 8-port blocks: 254 of them cover A's range exactly.
     static func settings(_ extra: String = "  network.node-address.ports=61000-63031\n  network.node-address.block=8") throws -> NetworkSettings {
-        try NetworkPlanTests.settings("  \(nodes)\n\(extra)")
+        try NetworkPlanTests.settings("  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/28@10.200.0.2\n\(extra)")
     }
 
     @Test("config: the node's address comes from its network.nodes entry; no ports, no share")
