@@ -142,6 +142,7 @@ public struct NetworkSettings: Sendable, Equatable {
             }
         }
         if let taken = nodePorts.first(where: { ports.contains($0) }) { throw fail("contains network.node-ports \(taken)") }
+        if let problem = nodesProblem { throw fail("network.nodes: \(problem)") }
     }
 
     /// The tunnel needs the cluster block, this node's own entry, and non-overlapping blocks inside the cluster
@@ -150,12 +151,19 @@ public struct NetworkSettings: Sendable, Equatable {
         func fail(_ what: String) -> RuntimeError { RuntimeError(.invalidConfigFile, "[kata] network.tunnel=vxlan: \(what)") }
         guard let cluster, range != nil else { throw fail("needs network.range and network.cluster") }
         guard ownNode != nil else { throw fail("network.nodes must list this node's network.range with its address") }
+        for node in nodes where !cluster.contains(node.range) { throw fail("\(node.range) is outside network.cluster \(cluster)") }
+        if let problem = nodesProblem { throw fail(problem) }
+    }
+
+    /// Blocks that overlap or an address listed twice: either would send traffic (a tenant's, under the tunnel; a
+    /// lent port's, with `network.node-address.ports`) to the wrong node.
+    var nodesProblem: String? {
         for (i, node) in nodes.enumerated() {
-            guard cluster.contains(node.range) else { throw fail("\(node.range) is outside network.cluster \(cluster)") }
             for other in nodes[(i + 1)...] {
-                if node.range.overlaps(other.range) { throw fail("\(node.range) overlaps \(other.range)") }
-                if node.address == other.address { throw fail("\(node.address) is listed twice") }
+                if node.range.overlaps(other.range) { return "\(node.range) overlaps \(other.range)" }
+                if node.address == other.address { return "\(node.address) is listed twice" }
             }
         }
+        return nil
     }
 }

@@ -11,8 +11,8 @@ import HadoopConfig
 /// - policy routing inside the namespace sends everything else for the node's address (the shuffle service, the
 ///   NodeManager, other containers' blocks) out to the node, as before.
 ///
-/// The node's own outgoing connections must not use the lent ports: they are outside its ephemeral range or
-/// reserved (`net.ipv4.ip_local_reserved_ports`), which the launcher checks. Pure.
+/// The node's own sockets must not get lent ports (a service bound to port 0 would be shadowed): they are outside
+/// its ephemeral range or reserved (`net.ipv4.ip_local_reserved_ports`), which the launcher checks. Pure.
 public struct NodeAddressShare: Sendable, Equatable {
     public var nodeAddress: IPv4Address
     /// This container's ports.
@@ -125,7 +125,7 @@ public struct NodeAddressShare: Sendable, Equatable {
 
     // MARK: the node's own ports
 
-    /// The lent ports the node itself could pick for its outgoing connections: those inside its ephemeral range
+    /// The lent ports the node could give its own sockets bound to port 0: those inside its ephemeral range
     /// (`ip_local_port_range`) and not reserved (`ip_local_reserved_ports`). Nil when there are none.
     public static func unreservedOverlap(lent: ClosedRange<UInt16>, ephemeral: ClosedRange<UInt16>,
                                          reserved: [ClosedRange<UInt16>]) -> ClosedRange<UInt16>? {

@@ -171,7 +171,8 @@ struct ContainerNetwork {
         return looksRoot ? "host" : "sandbox"
     }
 
-    /// The node must never pick a lent port for its own connections: a reply to it would be DNATed to a container.
+    /// The node must never hand a lent port to one of its own sockets: a service of the node bound to port 0 (Hadoop
+    /// binds many so) would get one, and new connections to it would be DNATed to a container instead.
     func checkLentPortsReserved() throws(RuntimeError) {
         guard let lent = settings.sharedPorts else { return }
         let rangeKnob = "/proc/sys/net/ipv4/ip_local_port_range", reservedKnob = "/proc/sys/net/ipv4/ip_local_reserved_ports"
@@ -183,7 +184,7 @@ struct ContainerNetwork {
             let text = "\(lent.lowerBound)-\(lent.upperBound)"
             throw RuntimeError(.runcSetupFailed, "[kata] network.node-address.ports \(text): ports \(overlap.lowerBound)-\(overlap.upperBound) are in "
                                + "this node's ephemeral range \(ephemeral.lowerBound)-\(ephemeral.upperBound) (net.ipv4.ip_local_port_range) and not "
-                               + "reserved, so the node's own connections could take a container's port; reserve them "
+                               + "reserved, so a service of the node bound to port 0 could get one and its clients would reach a container; reserve them "
                                + "(net.ipv4.ip_local_reserved_ports=\(text)) or lend ports outside that range")
         }
     }

@@ -37,10 +37,14 @@ import YarnContract
         } catch { Issue.record("unexpected \(error)") }
     }
 
-    @Test("config: the node's address must be known")
-    func needsOwnNode() {
+    @Test("config: the node's address must be known, and every node's block and address distinct", arguments: [
+        "10.244.2.0/24@10.200.0.2",                              // this node missing
+        "10.244.1.0/24@10.200.0.1,10.244.1.0/25@10.200.0.2",     // overlapping blocks
+        "10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.1",     // one address twice
+    ])
+    func nodes(_ nodes: String) {
         #expect(throws: RuntimeError.self) {
-            try NetworkPlanTests.settings("  network.nodes=10.244.2.0/24@10.200.0.2\n  network.node-address.ports=61000-63031\n  network.node-address.block=8")
+            try NetworkPlanTests.settings("  network.nodes=\(nodes)\n  network.node-address.ports=61000-63031\n  network.node-address.block=8")
         }
     }
 
