@@ -49,6 +49,11 @@ public struct IPv4Network: Sendable, Hashable, CustomStringConvertible {
     public var size: UInt64 { UInt64(1) << UInt64(32 - prefix) }
     public var last: IPv4Address { IPv4Address(address.value | ~mask) }
 
+    /// The addresses a host may hold: all but the network and broadcast addresses (a /31 or /32 has neither).
+    public var firstHost: IPv4Address { IPv4Address(address.value + (prefix < 31 ? 1 : 0)) }
+    public var lastHost: IPv4Address { IPv4Address(last.value - (prefix < 31 ? 1 : 0)) }
+    public var hostCount: Int { Int(lastHost.value - firstHost.value) + 1 }
+
     public func contains(_ other: IPv4Address) -> Bool { other.value & mask == address.value }
     public func contains(_ other: IPv4Network) -> Bool { other.prefix >= prefix && contains(other.address) }
     public func overlaps(_ other: IPv4Network) -> Bool { contains(other.address) || other.contains(address) }

@@ -130,16 +130,13 @@ public struct NetworkSettings: Sendable, Equatable {
     func checkSharedPorts() throws(RuntimeError) {
         guard let ports = sharedPorts else { return }
         func fail(_ what: String) -> RuntimeError { RuntimeError(.invalidConfigFile, "[kata] network.node-address.ports=\(ports.lowerBound)-\(ports.upperBound): \(what)") }
-        guard let range, ownNode != nil else {
+        guard range != nil, ownNode != nil else {
             throw fail("needs network.range and its network.nodes entry (<range>@<the address YARN names this node by>)")
         }
         // Every node lends the same ports, and other nodes map a block to an address of this node's range.
         let blocks = (Int(ports.upperBound) - Int(ports.lowerBound) + 1) / portBlockSize
-        for block in [range] + nodes.map(\.range) {
-            let capacity = block.prefix < 31 ? Int(block.size) - 2 : Int(block.size)
-            guard blocks >= capacity else {
-                throw fail("\(blocks) blocks of \(portBlockSize) ports for the \(capacity) addresses of \(block)")
-            }
+        for node in nodes where blocks < node.range.hostCount {
+            throw fail("\(blocks) blocks of \(portBlockSize) ports for the \(node.range.hostCount) addresses of \(node.range)")
         }
         if let taken = nodePorts.first(where: { ports.contains($0) }) { throw fail("contains network.node-ports \(taken)") }
         if let problem = nodesProblem { throw fail("network.nodes: \(problem)") }

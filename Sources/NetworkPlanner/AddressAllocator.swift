@@ -4,9 +4,7 @@ import HadoopConfig
 /// the gateway. Pure; the caller holds `<state-root>/netns/ipam.lock` while it reads `used` and records the result.
 public enum AddressAllocator {
     public static func allocate(in range: IPv4Network, used: Set<IPv4Address>, gateway: IPv4Address) -> IPv4Address? {
-        let first = range.address.value + (range.prefix < 31 ? 1 : 0)
-        let last = range.last.value - (range.prefix < 31 ? 1 : 0)
-        guard first <= last else { return nil }
+        let first = range.firstHost.value, last = range.lastHost.value
         var candidate = first
         while true {
             let address = IPv4Address(candidate)
@@ -17,5 +15,5 @@ public enum AddressAllocator {
     }
 
     /// How many containers the range can hold.
-    public static func capacity(of range: IPv4Network) -> UInt64 { range.prefix < 31 ? range.size - 2 : range.size }
+    public static func capacity(of range: IPv4Network) -> UInt64 { UInt64(range.hostCount) }
 }

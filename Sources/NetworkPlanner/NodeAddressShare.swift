@@ -37,7 +37,7 @@ public struct NodeAddressShare: Sendable, Equatable {
     public init?(for address: IPv4Address, settings: NetworkSettings) {
         guard let node = settings.sharedNodeAddress, let lent = settings.sharedPorts, let range = settings.range,
               range.contains(address) else { return nil }
-        let index = Int(address.value - range.address.value) - (range.prefix < 31 ? 1 : 0)
+        let index = Int(address.value) - Int(range.firstHost.value)
         let low = Int(lent.lowerBound) + index * settings.portBlockSize, high = low + settings.portBlockSize - 1
         guard index >= 0, high <= Int(lent.upperBound) else { return nil }
         self.init(nodeAddress: node, block: UInt16(low)...UInt16(high), lent: lent)
@@ -106,12 +106,10 @@ public struct NodeAddressShare: Sendable, Equatable {
         guard let lent = settings.sharedPorts else { return [] }
         var elements: [String] = []
         for peer in settings.nodes where peer != settings.ownNode {
-            let first = peer.range.address.value + (peer.range.prefix < 31 ? 1 : 0)
-            let capacity = Int(peer.range.prefix < 31 ? peer.range.size - 2 : peer.range.size)
             let blocks = (Int(lent.upperBound) - Int(lent.lowerBound) + 1) / settings.portBlockSize
-            for index in 0..<min(capacity, blocks) {
+            for index in 0..<min(peer.range.hostCount, blocks) {
                 let low = Int(lent.lowerBound) + index * settings.portBlockSize
-                elements.append("\(peer.address) . \(low)-\(low + settings.portBlockSize - 1) : \(IPv4Address(first + UInt32(index)))")
+                elements.append("\(peer.address) . \(low)-\(low + settings.portBlockSize - 1) : \(IPv4Address(peer.range.firstHost.value + UInt32(index)))")
             }
         }
         return elements
