@@ -140,6 +140,11 @@ public struct NetworkSettings: Sendable, Equatable {
         }
         if let taken = nodePorts.first(where: { ports.contains($0) }) { throw fail("contains network.node-ports \(taken)") }
         if let problem = nodesProblem { throw fail("network.nodes: \(problem)") }
+        // Another node's block is reached as its container's address: container-to-container traffic, which only
+        // network.cluster lets out.
+        for node in nodes where node != ownNode && !(cluster?.contains(node.range) ?? false) {
+            throw fail("another node's block \(node.range) must be inside network.cluster (\(cluster?.description ?? "unset"))")
+        }
     }
 
     /// The tunnel needs the cluster block, this node's own entry, and non-overlapping blocks inside the cluster

@@ -41,6 +41,7 @@ import YarnContract
         "10.244.2.0/24@10.200.0.2",                              // this node missing
         "10.244.1.0/24@10.200.0.1,10.244.1.0/25@10.200.0.2",     // overlapping blocks
         "10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.1",     // one address twice
+        "10.244.1.0/24@10.200.0.1,10.245.2.0/24@10.200.0.2",     // another node outside network.cluster
     ])
     func nodes(_ nodes: String) {
         #expect(throws: RuntimeError.self) {
