@@ -96,3 +96,14 @@ public struct NetworkNode: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(range)@\(address)" }
 }
+
+/// Port ranges as the config, the allocation records and the kernel's /proc/sys knobs write them: `low-high`.
+extension ClosedRange where Bound == UInt16 {
+    public init?(ports text: some StringProtocol) {
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let low = UInt16(bounds[0]), let high = UInt16(bounds[1]), low <= high else { return nil }
+        self = low...high
+    }
+
+    public var portsText: String { "\(lowerBound)-\(upperBound)" }
+}

@@ -106,11 +106,10 @@ public struct NetworkSettings: Sendable, Equatable {
             self.mtu = mtu
         }
         if let v = file.value("network.node-address.ports", section: s) {
-            let bounds = v.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
-            guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 1024, low < high else {
+            guard let ports = ClosedRange(ports: v), ports.lowerBound >= 1024, ports.lowerBound < ports.upperBound else {
                 throw fail("network.node-address.ports", v, "<low>-<high> with 1024 <= low < high <= 65535")
             }
-            sharedPorts = low...high
+            sharedPorts = ports
         }
         if let v = file.value("network.node-address.block", section: s) {
             guard let size = Int(v), (8...4096).contains(size) else { throw fail("network.node-address.block", v, "8 to 4096 ports") }
@@ -129,7 +128,7 @@ public struct NetworkSettings: Sendable, Equatable {
     /// and none of the NodeManager ports containers reach on the node inside the lent range (they would be taken).
     func checkSharedPorts() throws(RuntimeError) {
         guard let ports = sharedPorts else { return }
-        func fail(_ what: String) -> RuntimeError { RuntimeError(.invalidConfigFile, "[kata] network.node-address.ports=\(ports.lowerBound)-\(ports.upperBound): \(what)") }
+        func fail(_ what: String) -> RuntimeError { RuntimeError(.invalidConfigFile, "[kata] network.node-address.ports=\(ports.portsText): \(what)") }
         guard range != nil, ownNode != nil else {
             throw fail("needs network.range and its network.nodes entry (<range>@<the address YARN names this node by>)")
         }

@@ -21,7 +21,7 @@ public struct NetworkRecord: Sendable, Equatable {
         ]
         if let share = plan.share {
             fields["share"] = .object(["nodeAddress": .string(share.nodeAddress.description), "block": .string(share.blockText),
-                                       "lent": .string(NodeAddressShare.text(share.lent))])
+                                       "lent": .string(share.lent.portsText)])
         }
         return .object(fields)
     }
@@ -42,10 +42,7 @@ public struct NetworkRecord: Sendable, Equatable {
         plan = ContainerNetworkPlan(containerId: try ContainerId(try text("containerId")), address: address, gateway: gateway,
                                     namespacePath: namespace, hostname: try text("hostname"))
         if let share = json["share"] {
-            func ports(_ key: String) -> ClosedRange<UInt16>? {
-                let bounds = (share[key]?.stringValue ?? "").split(separator: "-").compactMap { UInt16($0) }
-                return bounds.count == 2 && bounds[0] <= bounds[1] ? bounds[0]...bounds[1] : nil
-            }
+            func ports(_ key: String) -> ClosedRange<UInt16>? { share[key]?.stringValue.flatMap { ClosedRange(ports: $0) } }
             guard let node = share["nodeAddress"]?.stringValue.flatMap({ IPv4Address($0) }), let block = ports("block"),
                   let lent = ports("lent") else { throw RuntimeError(.generalFailure, "network record: bad share") }
             plan.share = NodeAddressShare(nodeAddress: node, block: block, lent: lent)

@@ -43,8 +43,7 @@ public struct NodeAddressShare: Sendable, Equatable {
         self.init(nodeAddress: node, block: UInt16(low)...UInt16(high), lent: lent)
     }
 
-    static func text(_ ports: ClosedRange<UInt16>) -> String { "\(ports.lowerBound)-\(ports.upperBound)" }
-    public var blockText: String { Self.text(block) }
+    public var blockText: String { block.portsText }
 
     // MARK: inside the container's namespace
 
@@ -148,9 +147,8 @@ public struct NodeAddressShare: Sendable, Equatable {
     public static func parseList(_ text: String) -> [ClosedRange<UInt16>]? {
         var ranges: [ClosedRange<UInt16>] = []
         for item in text.split(whereSeparator: { $0 == "," || $0 == "\n" }) {
-            let bounds = item.split(separator: "-").map { UInt16($0) }
-            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, bounds.count <= 2, low <= high else { return nil }
-            ranges.append(low...high)
+            guard let ports = UInt16(item).map({ $0...$0 }) ?? ClosedRange(ports: item) else { return nil }
+            ranges.append(ports)
         }
         return ranges
     }

@@ -23,7 +23,8 @@ struct ContainerNetwork {
     static func recordFile(_ containerDir: AbsolutePath) throws(RuntimeError) -> AbsolutePath { try containerDir.appending("network.json") }
 
     /// `kernelStack`: whether the sandbox uses the Linux stack of the namespace it is given (runc, runsc's host
-    /// stack), asked once the namespace exists; only such a sandbox can use a share of the node's address.
+    /// stack), asked once for every container when the namespace exists; only such a sandbox can use a share of the
+    /// node's address.
     func attach(_ request: LaunchRequest, store: StateStore, containerDir: AbsolutePath,
                 kernelStack: (AbsolutePath) throws(RuntimeError) -> Bool) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
         guard let range = settings.range else { throw RuntimeError(.invalidConfigFile, "network=routed needs [kata] network.range") }
@@ -52,7 +53,7 @@ struct ContainerNetwork {
             // Under the tunnel the container's own route and rule ride along (no extra process per launch).
             let tunnelled = settings.tunnel ? TunnelPlan.containerCommands(plan) : []
             try tools.ip(plan.hostCommands + tunnelled, script: try containerDir.appending("net-host.batch"), log: log)
-            if plan.share != nil, !(try kernelStack(namespace)) {
+            if !(try kernelStack(namespace)), plan.share != nil {
                 // A VM or gVisor's netstack never sees this namespace's rules: no share, and the record says so.
                 plan.share = nil
                 try writeRecord(plan, containerDir: containerDir)
@@ -181,9 +182,9 @@ struct ContainerNetwork {
             throw RuntimeError(.runcSetupFailed, "cannot read \(rangeKnob) and \(reservedKnob)")
         }
         if let overlap = NodeAddressShare.unreservedOverlap(lent: lent, ephemeral: ephemeral, reserved: reserved) {
-            let text = "\(lent.lowerBound)-\(lent.upperBound)"
-            throw RuntimeError(.runcSetupFailed, "[kata] network.node-address.ports \(text): ports \(overlap.lowerBound)-\(overlap.upperBound) are in "
-                               + "this node's ephemeral range \(ephemeral.lowerBound)-\(ephemeral.upperBound) (net.ipv4.ip_local_port_range) and not "
+            let text = lent.portsText
+            throw RuntimeError(.runcSetupFailed, "[kata] network.node-address.ports \(text): ports \(overlap.portsText) are in "
+                               + "this node's ephemeral range \(ephemeral.portsText) (net.ipv4.ip_local_port_range) and not "
                                + "reserved, so a service of the node bound to port 0 could get one and its clients would reach a container; reserve them "
                                + "(net.ipv4.ip_local_reserved_ports=\(text)) or lend ports outside that range")
         }

@@ -52,8 +52,7 @@ public struct LaunchContainer {
                     runscStack = try network.runscStack(namespace)
                     return runscStack == "host"
                 }
-                if runtime == "runsc" {   // asked above only when the node lends ports of its address
-                    if runscStack == nil { runscStack = try network.runscStack(attachment?.0.namespacePath) }
+                if let runscStack {
                     driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: runscStack)
                 }
             }
