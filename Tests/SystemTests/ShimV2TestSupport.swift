@@ -24,6 +24,9 @@ enum ShimFixture {
         let stateDirectory: AbsolutePath
         let driver: ShimV2Driver
         private var counter = 0
+        /// The id's application number: workspaces of parallel suites share the pid and often the millisecond, and
+        /// their containers share the shim's runc root, so pid and counter alone collided ("already exists").
+        private let application = Int.random(in: 1..<1_000_000)
 
         init() throws {
             var template = Array("/tmp/kyr-shimv2-XXXXXX".utf8CString)
@@ -44,7 +47,7 @@ enum ShimFixture {
         func newId() throws -> ContainerId {
             counter += 1
             let stamp = UInt64(Date().timeIntervalSince1970 * 1000)
-            return try ContainerId("container_\(stamp)_\(getpid() % 10000)_01_\(String(format: "%06d", counter))")
+            return try ContainerId("container_\(stamp)_\(application)_01_\(String(format: "%06d", counter))")
         }
 
         /// Builds `<root>/<id>/bundle` whose init runs `sh -c script`, plus stdout/stderr files; returns the request.
