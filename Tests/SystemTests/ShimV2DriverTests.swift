@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import LinuxSystem
 import RuntimeBase
-import RuntimeDrivers
+@testable import RuntimeDrivers
 import Testing
 import YarnContract
 
@@ -123,6 +123,59 @@ struct ShimV2DriverTests {
         #expect(try workspace.driver.state(id: id) == nil)
     }
 
+    @Test("Create fails before the shim records any runtime state: its delete action errors, yet delete and a fresh delete converge")
+    func failedCreateWithoutRuntimeState() throws {
+        let workspace = try ShimFixture.Workspace()
+        defer { workspace.closeDescriptors() }
+        let id = try workspace.newId()
+        let (request, _, _) = try workspace.bundle(id, script: "exit 0")
+        // The runc shim writes <bundle>/options.json before anything else in Create; a directory in its place makes
+        // Create fail there, so no `runtime` file and no runc state ever exist. The shim's `delete` action then
+        // fails on the missing state, as Kata's does on a missing /run/vc/sbs/<id>.
+        try FileManager.default.createDirectory(atPath: request.bundle.value + "/options.json", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: request.bundle.value + "/options.json/keep", withIntermediateDirectories: false)
+        #expect {
+            try workspace.driver.start(request)
+        } throws: { ($0 as? RuntimeError)?.code == .runcSetupFailed && "\($0)".contains("create") }
+        #expect(ShimFixture.leftovers(id: id, shimPid: 0, socket: "/nonexistent", workspace: workspace) == [])
+        #expect(try workspace.freshDriver().state(id: id) == nil)
+        try workspace.freshDriver().delete(id: id)   // idempotent, as gc runs it
+    }
+
+    @Test("a live shim that answers NotFound and a delete action that fails: the record left by a dead launcher still deletes")
+    func deleteAfterFailedCreateByDeadLauncher() throws {
+        let workspace = try ShimFixture.Workspace()
+        defer { workspace.closeDescriptors() }
+        let id = try workspace.newId()
+        let (request, _, _) = try workspace.bundle(id, script: "exit 0")
+        try FileManager.default.createDirectory(atPath: request.bundle.value + "/options.json/keep", withIntermediateDirectories: true)
+        // A launcher that died inside Create leaves shim.json and a live shim with no task: replay that state with a
+        // driver whose start never tears down (the shim is started and Create fails, exactly as in a real launch).
+        let shim = try ShimV2DriverTests.startLeavingFailedCreate(request, driver: workspace.driver)
+        #expect(shim.createFailed)
+        #expect(ShimFixture.processIsLive(shim.pid), "the shim outlives the failed Create")
+        #expect(try workspace.freshDriver().state(id: id) == nil, "a live shim that does not know the task: nothing to report")
+        try workspace.freshDriver().delete(id: id)
+        #expect(ShimFixture.leftovers(id: id, shimPid: shim.pid, socket: shim.socket, workspace: workspace) == [])
+        try workspace.freshDriver().delete(id: id)
+    }
+
+    @Test("shim killed after a failed Create: the delete action fails on the missing runtime state, which counts as gone")
+    func deleteAfterFailedCreateAndDeadShim() throws {
+        let workspace = try ShimFixture.Workspace()
+        defer { workspace.closeDescriptors() }
+        let id = try workspace.newId()
+        let (request, _, _) = try workspace.bundle(id, script: "exit 0")
+        try FileManager.default.createDirectory(atPath: request.bundle.value + "/options.json/keep", withIntermediateDirectories: true)
+        let shim = try ShimV2DriverTests.startLeavingFailedCreate(request, driver: workspace.driver)
+        #expect(shim.createFailed)
+        Glibc.kill(shim.pid, SIGKILL)
+        #expect(ShimFixture.eventually(5) { !ShimFixture.processIsLive(shim.pid) })
+        #expect(try workspace.freshDriver().state(id: id)?.status == .unknown)
+        try workspace.freshDriver().delete(id: id)
+        #expect(ShimFixture.leftovers(id: id, shimPid: shim.pid, socket: shim.socket, workspace: workspace) == [])
+    }
+
     @Test("a bundle naming another sandbox is refused before any shim runs")
     func foreignSandbox() throws {
         let workspace = try ShimFixture.Workspace()
@@ -153,5 +206,41 @@ struct ShimV2DriverTests {
         #expect(throws: RuntimeError.self) {
             try ShimV2Driver.named("shim:../evil", shimDirectory: try AbsolutePath("/usr/bin"), stateDirectory: workspace.stateDirectory)
         }
+    }
+}
+
+extension ShimV2DriverTests {
+    /// What a launcher killed right after a failed Create leaves: the driver's own bootstrap, record and Create, with
+    /// the teardown that `start` would run skipped (the process that would have run it is gone).
+    static func startLeavingFailedCreate(_ request: StartRequest, driver: ShimV2Driver) throws -> (pid: Int32, socket: String, createFailed: Bool) {
+        let layout = try ShimLayout(stateDirectory: driver.stateDirectory, id: request.id)
+        try driver.prepareStateDirectory(layout, id: request.id, bundle: request.bundle)
+        try driver.system.writeFileAtomically(try request.bundle.appending("log").value, [], mode: 0o600, code: .runcSetupFailed)
+        let address = try driver.bootstrap.start(id: request.id, bundle: request.bundle, layout: layout)
+        var record = ShimRecord(runtime: driver.name, shimBinary: driver.shimBinary.value, namespace: driver.namespace, id: request.id.value,
+                                bundle: request.bundle.value, bundleAlias: try layout.alias(for: request.id).value,
+                                address: address, containerdAddress: try layout.containerdAddress.value)
+        let client = try driver.taskClient(record)
+        defer { client.connection.close() }
+        record.shimPid = Int32(bitPattern: try client.connect().shimPid)
+        try driver.save(record, layout)
+        var failed = false
+        do { _ = try client.create(bundle: request.bundle.value, stdio: ShimStdio(fds: request.stdio, pid: getpid()), timeoutMilliseconds: 30_000) } catch { failed = true }
+        return (record.shimPid, record.socketPath, failed)
+    }
+}
+
+@Suite("shim runtime state rules")
+struct ShimRuntimeStateTests {
+    @Test("a failed delete action is 'gone' only when the known state is absent, or the live shim said NotFound for an unknown layout")
+    func rules() {
+        #expect(ShimRuntimeState.directory(runtime: "kata", shimBinary: "/usr/bin/containerd-shim-kata-v2", namespace: "kata-yarn", id: "c1") == "/run/vc/sbs/c1")
+        #expect(ShimRuntimeState.directory(runtime: "shim:runc", shimBinary: "/usr/bin/containerd-shim-runc-v2", namespace: "kata-yarn", id: "c1")
+                == "/run/containerd/runc/kata-yarn/c1")
+        #expect(ShimRuntimeState.directory(runtime: "shim:foo", shimBinary: "/usr/bin/containerd-shim-foo-v2", namespace: "kata-yarn", id: "c1") == nil)
+        #expect(ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: false, liveShimSaidNotFound: false))
+        #expect(!ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: true, liveShimSaidNotFound: true))
+        #expect(ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: nil, liveShimSaidNotFound: true))
+        #expect(!ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: nil, liveShimSaidNotFound: false))
     }
 }

@@ -63,8 +63,19 @@ extension ShimV2Driver {
         if !taskDeleted, system.pathExists(record.bundle + "/config.json") {
             do { _ = try bootstrap.delete(id: id, bundle: record.bundle, layout: layout) } catch { actionFailure = error }
         }
-        // Keep shim.json so that a retry can run the delete action again: the container may still be running.
-        if let actionFailure { throw actionFailure }
+        // A failed Create leaves no runtime state (no Kata sandbox in /run/vc/sbs, no runc `runtime` file), and the
+        // action then fails on every try: that is "already gone" when the state is provably absent (or, for a shim
+        // whose layout we do not know, when the live shim said NotFound). Otherwise keep shim.json so that a retry
+        // runs the action again: the container may still be running.
+        if let actionFailure {
+            let stateDirectory = ShimRuntimeState.directory(runtime: record.runtime, shimBinary: record.shimBinary,
+                                                            namespace: record.namespace, id: record.id)
+            let exists = stateDirectory.map { system.pathExists($0) }
+            guard ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: exists, liveShimSaidNotFound: taskUnknown) else {
+                let still = stateDirectory.map { "; \($0) still exists" } ?? ""
+                throw RuntimeError(actionFailure.code, actionFailure.message + still, errno: actionFailure.errno)
+            }
+        }
         // A shim killed before Shutdown leaves its socket file; only a socket is removed, never a file or dir.
         if record.socketPath.hasPrefix("/"), let status = try system.fileStatus(record.socketPath), status.kind == .other {
             try system.removeFile(record.socketPath, code: .generalFailure)
