@@ -27,6 +27,8 @@ public struct HostFacts: Sendable, Equatable {
     public var seccompProfile: OCISeccomp?
     /// Routed networking: the namespace to join, the /etc/hosts to mount, the container's hostname.
     public var network: NetworkAttachment?
+    /// Which of the configured mount paths (ro-mounts, rw-mounts) are regular files rather than directories.
+    public var regularFiles: Set<AbsolutePath> = []
 
     public init(runAsUser: Identity, nmGroupId: UInt32, nodename: String, rootSymlinks: [String: String],
                 existingPaths: Set<AbsolutePath>, initBinary: AbsolutePath, compatLibrary: AbsolutePath? = nil,

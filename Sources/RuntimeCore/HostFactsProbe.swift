@@ -24,12 +24,19 @@ enum HostFactsProbe {
                 system.writeStandardError("warning: [kata] mount \(configured) does not exist on this host; not mounted")
             }
         }
+        var files = Set<AbsolutePath>()
+        for configured in context.kata.readOnlyMounts + context.kata.readWriteMounts {
+            if let path = try? AbsolutePath(configured), existing.contains(path),
+               let status = try? system.fileStatus(path.value), status.kind != .directory { files.insert(path) }
+        }
         let initBinary = try context.initBinary()
         let compat = try initBinary.parent.appending("kyr-compat.so")
-        return HostFacts(
+        var facts = HostFacts(
             runAsUser: .init(uid: user.uid, gid: user.gid, groups: user.groups),
             nmGroupId: context.nodeManagerGID, nodename: system.nodename(), rootSymlinks: system.rootSymlinks(),
             existingPaths: existing, initBinary: initBinary, compatLibrary: system.pathExists(compat.value) ? compat : nil,
             seccompProfile: seccomp)
+        facts.regularFiles = files
+        return facts
     }
 }

@@ -129,6 +129,7 @@ public struct LaunchContainer {
                 try system.createSymlink(target, at: try rootfs.appending(name).value, code: .runcSetupFailed)
             }
         }
+        if let etcView = plan.etcView { try EtcViewWriter.write(etcView, system: system) }   // kata: its own /etc
         try system.createFile(try bundle.appending("config.json").value, Array(plan.spec.encoded().utf8), mode: 0o600,
                               owner: (0, 0), code: .runcSetupFailed)
         return bundle
