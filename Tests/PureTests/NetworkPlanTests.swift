@@ -180,19 +180,28 @@ import YarnContract
         #expect(throws: RuntimeError.self) { try NetworkRecord(json: .object(object)) }
     }
 
-    @Test("bundle: routed containers join the bound namespace, get their hostname and a read-only /etc/hosts")
-    func bundle() throws {
+    @Test("bundle: routed containers join the bound namespace, get their hostname and a read-only /etc/hosts (kata: in its own /etc)",
+          arguments: ["runc", "kata"])
+    func bundle(runtime: String) throws {
         var facts = try GoldenBundleTests.facts()
         facts.network = NetworkAttachment(namespacePath: try AbsolutePath("/run/kyr/netns/\(Self.cid)"),
                                           hostsFile: try AbsolutePath("/run/kyr/containers/\(Self.cid)/hosts"), hostname: "c-x")
-        let spec = try BundlePlanner.plan(try GoldenBundleTests.request(), config: KataSection(), host: facts, runtime: "kata",
-                                          bundleDirectory: try AbsolutePath("/run/kyr/containers/\(Self.cid)/bundle")).spec
+        let plan = try BundlePlanner.plan(try GoldenBundleTests.request(), config: KataSection(), host: facts, runtime: runtime,
+                                          bundleDirectory: try AbsolutePath("/run/kyr/containers/\(Self.cid)/bundle"))
+        let spec = plan.spec
         let json = try JSONParser().parse(Array(spec.encoded().utf8))
         let namespaces = json["linux"]?["namespaces"]?.arrayValue ?? []
         #expect(namespaces.contains(.object(["type": .string("network"), "path": .string("/run/kyr/netns/\(Self.cid)")])))
         #expect(spec.hostname == "c-x")
         let hosts = spec.mounts.first { $0.destination == "/etc/hosts" }
-        #expect(hosts?.source == "/run/kyr/containers/\(Self.cid)/hosts" && hosts?.options.contains("ro") == true)
-        #expect(spec.mounts.lastIndex { $0.destination == "/etc" } ?? 0 < spec.mounts.firstIndex { $0.destination == "/etc/hosts" } ?? -1)
+        if runtime == "kata" {
+            #expect(hosts == nil)
+            #expect(plan.etcView?.files["hosts"]?.value == "/run/kyr/containers/\(Self.cid)/hosts")
+            let etc = spec.mounts.first { $0.destination == "/etc" }
+            #expect(etc?.source == "/run/kyr/containers/\(Self.cid)/bundle/etc" && etc?.options.contains("ro") == true)
+        } else {
+            #expect(hosts?.source == "/run/kyr/containers/\(Self.cid)/hosts" && hosts?.options.contains("ro") == true)
+            #expect(spec.mounts.lastIndex { $0.destination == "/etc" } ?? 0 < spec.mounts.firstIndex { $0.destination == "/etc/hosts" } ?? -1)
+        }
     }
 }
