@@ -176,6 +176,38 @@ struct ShimV2DriverTests {
         #expect(ShimFixture.leftovers(id: id, shimPid: shim.pid, socket: shim.socket, workspace: workspace) == [])
     }
 
+    @Test("raw signal exits (Kata < 3.32 reports SIGUSR1 death as 10): mapped to 128+signal only for a signal the driver sent")
+    func rawSignalExitMapping() throws {
+        let workspace = try ShimFixture.Workspace()
+        defer { workspace.closeDescriptors() }
+        var driver = try workspace.freshDriver()
+        driver.mapsRawSignalExits = true
+        // The init answers USR1 with the bare signal number, as Kata's agent before 3.32 reports a signal death.
+        let id = try workspace.newId()
+        let (request, out, _) = try workspace.bundle(id, script: "trap 'exit 10' USR1; echo ready; while :; do sleep 0.05; done")
+        let started = try driver.start(request)
+        #expect(ShimFixture.eventually(5) { ShimFixture.read(out).contains("ready") })
+        try driver.kill(id: id, signal: SIGUSR1)
+        var waiter = try workspace.freshDriver()   // another process waits: it reads what kill recorded
+        waiter.mapsRawSignalExits = true
+        #expect(try waiter.wait(started) == 138)
+        try driver.delete(id: id)
+        // The same code without a signal sent is the workload's own exit code.
+        let id2 = try workspace.newId()
+        let (request2, _, _) = try workspace.bundle(id2, script: "exit 10")
+        let started2 = try driver.start(request2)
+        #expect(try driver.wait(started2) == 10)
+        try driver.delete(id: id2)
+        // And a driver that does not map (every shim but kata) returns what the shim says.
+        let id3 = try workspace.newId()
+        let (request3, out3, _) = try workspace.bundle(id3, script: "trap 'exit 10' USR1; echo ready; while :; do sleep 0.05; done")
+        let started3 = try workspace.driver.start(request3)
+        #expect(ShimFixture.eventually(5) { ShimFixture.read(out3).contains("ready") })
+        try workspace.driver.kill(id: id3, signal: SIGUSR1)
+        #expect(try workspace.driver.wait(started3) == 10)
+        try workspace.driver.delete(id: id3)
+    }
+
     @Test("a bundle naming another sandbox is refused before any shim runs")
     func foreignSandbox() throws {
         let workspace = try ShimFixture.Workspace()
@@ -242,5 +274,18 @@ struct ShimRuntimeStateTests {
         #expect(!ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: true, liveShimSaidNotFound: true))
         #expect(ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: nil, liveShimSaidNotFound: true))
         #expect(!ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: nil, liveShimSaidNotFound: false))
+    }
+
+    @Test("exit status: a bare signal number we sent becomes 128+signal; anything else is kept")
+    func exitStatus() throws {
+        #expect(ShimExitStatus.normalized(9, signalsSent: [9]) == 137)
+        #expect(ShimExitStatus.normalized(15, signalsSent: [9, 15]) == 143)
+        #expect(ShimExitStatus.normalized(9, signalsSent: [15]) == 9, "exit 9 of its own")
+        #expect(ShimExitStatus.normalized(137, signalsSent: [9]) == 137, "Kata >= 3.32 already adds 128")
+        #expect(ShimExitStatus.normalized(0, signalsSent: [0]) == 0)
+        #expect(ShimExitStatus.normalized(3, signalsSent: []) == 3)
+        let kata = try ShimV2Driver.kata(shimBinary: try AbsolutePath("/usr/bin/containerd-shim-kata-v2"), configPath: nil,
+                                         stateDirectory: try AbsolutePath("/tmp/x"))
+        #expect(kata.mapsRawSignalExits)
     }
 }

@@ -80,6 +80,8 @@ struct ShimLayout: Sendable {
     var record: AbsolutePath { get throws(RuntimeError) { try directory.appending(ShimRecord.fileName) } }
     /// Bootstrap stderr (the shim's one-line reason when `start` or `delete` fails).
     var bootstrapErrors: AbsolutePath { get throws(RuntimeError) { try directory.appending("bootstrap.stderr") } }
+    /// Signals sent through the driver, for `ShimExitStatus` (Kata only).
+    var signals: AbsolutePath { get throws(RuntimeError) { try directory.appending("signals") } }
     /// Only hashed into the socket name by the shim; nothing listens here.
     var containerdAddress: AbsolutePath { get throws(RuntimeError) { try directory.appending("containerd.sock") } }
 

@@ -17,6 +17,9 @@ public struct ShimV2Driver: RuntimeDriver {
     public let kataConfigPath: AbsolutePath?
     /// Kata cannot boot a VM without KVM; refuse early with a clear reason instead of a timeout inside Create.
     public let requiresKVM: Bool
+    /// Kata's agent before 3.32 reports a signal death as the bare signal number (9 for SIGKILL) instead of
+    /// 128+signal: map it back by the signals this driver sent (see `ShimExitStatus`). On for `kata`.
+    public var mapsRawSignalExits: Bool
     public var namespace = "kata-yarn"
     public var publishBinary: AbsolutePath
     /// Deadline for Connect/Start/State/Kill/Delete/Shutdown calls.
@@ -29,6 +32,7 @@ public struct ShimV2Driver: RuntimeDriver {
                 requiresKVM: Bool = false, system: LiveSystem = LiveSystem()) throws(RuntimeError) {
         self.name = name; self.shimBinary = shimBinary; self.stateDirectory = stateDirectory
         self.kataConfigPath = kataConfigPath; self.requiresKVM = requiresKVM; self.system = system
+        mapsRawSignalExits = requiresKVM
         publishBinary = try AbsolutePath("/usr/bin/true")
         createTimeoutMilliseconds = requiresKVM ? 120_000 : 60_000
     }
@@ -109,17 +113,32 @@ public struct ShimV2Driver: RuntimeDriver {
         guard let (record, _) = try load(container.id) else {
             throw RuntimeError(.runcRunFailed, "\(name): no shim state for \(container.id) to wait on")
         }
+        let status: Int32
         do {
             let client = try taskClient(record)
-            return Int32(bitPattern: try client.wait(timeoutMilliseconds: nil))
+            status = Int32(bitPattern: try client.wait(timeoutMilliseconds: nil))
         } catch {
             throw error.runtimeError(.runcRunFailed, "\(name) shim: wait for \(container.id)")
         }
+        guard mapsRawSignalExits else { return status }
+        return ShimExitStatus.normalized(status, signalsSent: signalsSent(container.id))
+    }
+
+    /// The signals `kill` sent to this container, from any process (`<state>/<id>/signals`, one number a line).
+    func signalsSent(_ id: ContainerId) -> Set<Int32> {
+        guard let layout = try? ShimLayout(stateDirectory: stateDirectory, id: id), let path = try? layout.signals.value,
+              let bytes = try? system.readFile(path, maxBytes: 64 << 10, code: .generalFailure) else { return [] }
+        return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) })
     }
 
     public func kill(id: ContainerId, signal: Int32) throws(RuntimeError) {
         guard signal >= 0, let (record, _) = try load(id) else {
             throw RuntimeError(.invalidContainerPid, "\(name): no container \(id) to signal")
+        }
+        if mapsRawSignalExits {   // before the signal: a Wait that returns at once must already see it
+            let sent = signalsSent(id).union([signal])
+            let text = sent.sorted().map(String.init).joined(separator: "\n") + "\n"
+            try system.writeFileAtomically(try layout(id).signals.value, Array(text.utf8), mode: 0o600, code: .unableToSignalContainer)
         }
         do {
             let client = try taskClient(record)
@@ -173,6 +192,8 @@ public struct ShimV2Driver: RuntimeDriver {
     func save(_ record: ShimRecord, _ layout: ShimLayout) throws(RuntimeError) {
         try system.writeFileAtomically(try layout.record.value, record.encoded(), mode: 0o600, code: .runcSetupFailed)
     }
+
+    func layout(_ id: ContainerId) throws(RuntimeError) -> ShimLayout { try ShimLayout(stateDirectory: stateDirectory, id: id) }
 
     func load(_ id: ContainerId) throws(RuntimeError) -> (ShimRecord, ShimLayout)? {
         let layout = try ShimLayout(stateDirectory: stateDirectory, id: id)
