@@ -208,6 +208,32 @@ struct ShimV2DriverTests {
         try workspace.driver.delete(id: id3)
     }
 
+    @Test("stdio as a file:// URI (Kata's appending file scheme): a relaunch into the same log file appends, both streams land in it")
+    func stdioFileURIAppends() throws {
+        let workspace = try ShimFixture.Workspace()
+        defer { workspace.closeDescriptors() }
+        var driver = try workspace.freshDriver()
+        driver.stdioAsFileURI = true
+        let first = try workspace.newId()
+        let (request, out, _) = try workspace.bundle(first, script: "echo first-out; echo first-err >&2")
+        _ = try driver.start(request)
+        #expect(try driver.wait(StartedContainer(id: first, pid: 0, supervisor: nil)) == 0)
+        try driver.delete(id: first)
+        #expect(ShimFixture.read(out) == "first-out\nfirst-err\n" || ShimFixture.read(out) == "first-err\nfirst-out\n")
+        // The relaunch writes into the same file through a fresh descriptor of the launcher (no O_APPEND of ours
+        // reaches the shim: it opens /proc/<pid>/fd/<n> itself).
+        let second = try workspace.newId()
+        var (request2, _, _) = try workspace.bundle(second, script: "echo again")
+        let fd = open(out, O_WRONLY | O_CLOEXEC)
+        defer { close(fd) }
+        request2.stdio = [-1, fd, fd]
+        _ = try driver.start(request2)
+        #expect(try driver.wait(StartedContainer(id: second, pid: 0, supervisor: nil)) == 0)
+        try driver.delete(id: second)
+        let text = ShimFixture.read(out)
+        #expect(text.hasSuffix("again\n") && text.contains("first-out\n") && text.contains("first-err\n"), "\(text)")
+    }
+
     @Test("a bundle naming another sandbox is refused before any shim runs")
     func foreignSandbox() throws {
         let workspace = try ShimFixture.Workspace()

@@ -20,6 +20,10 @@ public struct ShimV2Driver: RuntimeDriver {
     /// Kata's agent before 3.32 reports a signal death as the bare signal number (9 for SIGKILL) instead of
     /// 128+signal: map it back by the signals this driver sent (see `ShimExitStatus`). On for `kata`.
     public var mapsRawSignalExits: Bool
+    /// Hand stdout as a `file://` URI (stderr joins it) instead of plain paths. Kata opens a plain path like a FIFO,
+    /// O_RDWR without O_APPEND, so a relaunch into the same log file would overwrite it from offset 0; its `file`
+    /// scheme opens O_CREATE|O_APPEND|O_WRONLY. On for `kata`.
+    public var stdioAsFileURI: Bool
     public var namespace = "kata-yarn"
     public var publishBinary: AbsolutePath
     /// Deadline for Connect/Start/State/Kill/Delete/Shutdown calls.
@@ -33,6 +37,7 @@ public struct ShimV2Driver: RuntimeDriver {
         self.name = name; self.shimBinary = shimBinary; self.stateDirectory = stateDirectory
         self.kataConfigPath = kataConfigPath; self.requiresKVM = requiresKVM; self.system = system
         mapsRawSignalExits = requiresKVM
+        stdioAsFileURI = requiresKVM
         publishBinary = try AbsolutePath("/usr/bin/true")
         createTimeoutMilliseconds = requiresKVM ? 120_000 : 60_000
     }
@@ -90,7 +95,7 @@ public struct ShimV2Driver: RuntimeDriver {
             record.shimPid = Int32(bitPattern: try call { () throws(TTRPCError) in try client.connect() }.shimPid)
             try save(record, layout)
             stage = "create"
-            let stdio = ShimStdio(fds: request.stdio, pid: system.currentPid())
+            let stdio = ShimStdio(fds: request.stdio, pid: system.currentPid(), fileURI: stdioAsFileURI)
             let created = try call { () throws(TTRPCError) in
                 try client.create(bundle: request.bundle.value, stdio: stdio, timeoutMilliseconds: createTimeoutMilliseconds)
             }
