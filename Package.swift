@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["RuntimeBase", "LinuxSystem", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "RuntimeDrivers",
-            dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "LinuxSystem", "TTRPC", "YarnContract",
+            dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "LinuxSystem", "TTRPC", "YarnContract",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Layer 3-5
         .target(

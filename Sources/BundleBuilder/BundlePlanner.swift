@@ -214,6 +214,10 @@ public enum BundlePlanner {
         .init(destination: path.value, type: "bind", source: path.value, options: ["rbind", "rw", "nosuid", "nodev", "rprivate"])
     }
 
+    /// The Kata hypervisor annotations every bundle sets: `enable_annotations` must enable each (`--checksetup`).
+    public static let kataHypervisorAnnotations = [KataAnnotation.defaultVCPUs, KataAnnotation.defaultMemoryMiB,
+                                                   KataAnnotation.sharedFS, KataAnnotation.virtioFSCache]
+
     static func annotations(_ request: LaunchRequest, config: KataSection, runtime: String, vcores: UInt32,
                             memoryMiB: UInt64) -> [String: String] {
         [

@@ -5,7 +5,8 @@ public struct KataSection: Sendable, Equatable {
     /// Runtime used when no policy entry and no request names one: `runc`, `runsc`, `kata` or `shim:<binary name>`.
     public var defaultRuntime = "runsc"
     /// Runtimes a container may ask for (`YARN_CONTAINER_RUNTIME_TYPE` / launch context); the default is always allowed.
-    public var allowedRuntimes: [String] = ["runc", "runsc", "kata"]
+    /// Not `kata` unless configured: allowing it makes `--checksetup` require a working Kata installation.
+    public var allowedRuntimes: [String] = ["runc", "runsc"]
     /// Per-user runtime policy: `runtime.user.<name>=<runtime>` overrides the default.
     public var userRuntimes: [String: String] = [:]
     public var runcBinary = "/usr/sbin/runc"
@@ -36,6 +37,10 @@ public struct KataSection: Sendable, Equatable {
     public var cpuStrict = true
     public var defaultMemoryMiB: UInt64 = 1024
     public var vmMemoryOverheadMiB: UInt64 = 256
+    /// `vm.max-container-mb` / `vm.max-container-vcores`: the largest container YARN gives this node (its
+    /// yarn.scheduler.maximum-allocation-mb / -vcores), for `--checksetup`'s Kata checks; absent: the defaults.
+    public var maxContainerMiB: UInt64?
+    public var maxContainerVCores: UInt32?
     public var sharedFilesystem = "virtio-fs"
     public var virtioFSCache = "auto"
     public var tmpSizeMiB: UInt64 = 512
@@ -97,6 +102,8 @@ public struct KataSection: Sendable, Equatable {
         }
         defaultMemoryMiB = try number("default.memory-mb", defaultMemoryMiB)
         vmMemoryOverheadMiB = try number("vm.memory-overhead-mb", vmMemoryOverheadMiB)
+        if text("vm.max-container-mb") != nil { maxContainerMiB = try number("vm.max-container-mb", UInt64(1)) }
+        if text("vm.max-container-vcores") != nil { maxContainerVCores = try number("vm.max-container-vcores", UInt32(1)) }
         if let v = text("vm.shared-fs") { sharedFilesystem = v }
         if let v = text("vm.virtio-fs-cache") { virtioFSCache = v }
         tmpSizeMiB = try number("tmp.size-mb", tmpSizeMiB)

@@ -9,6 +9,16 @@ extension LiveSystem {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// Online CPUs (what Kata compares a VM's vCPUs with).
+    public func onlineCPUCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Total RAM in MiB (Kata's default_maxmemory=0 means this).
+    public func totalMemoryMiB() -> UInt64 {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return 0 }
+        return UInt64(pages) * UInt64(size) / (1 << 20)
+    }
+
     /// Top-level symlinks of `/` (merged /usr: bin → usr/bin …), to mirror in a host-view rootfs.
     public func rootSymlinks() -> [String: String] {
         var links: [String: String] = [:]

@@ -12,6 +12,7 @@ struct Dispatcher {
     func run(_ request: YarnRequest) throws(RuntimeError) -> Int32 {
         switch request {
         case .checkSetup:
+            try SetupCheck.kata(context)
             return 0
         case .launchContainer(let launch):
             announce(1, launch.users)

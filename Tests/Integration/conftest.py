@@ -96,7 +96,7 @@ class Node:
             "banned.users=hdfs,yarn,mapred,bin\nmin.user.id=1000\nallowed.system.users=\n"
             "feature.yarn.sysfs.enabled=true\n"
             "[runc]\n  module.enabled=true\n"
-            f"[kata]\n  runtime.default={self.runtime}\n  runtime.allowed=runc,runsc,kata,shim:runc,shim:containerd-shim-runc-v2\n"
+            f"[kata]\n  runtime.default={self.runtime}\n  runtime.allowed=runc,runsc,shim:runc,shim:containerd-shim-runc-v2\n"
             f"  state-root={self.state}\n" + extra)
         os.chmod(cfg, 0o644)
         return cfg

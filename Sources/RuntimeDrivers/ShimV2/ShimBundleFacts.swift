@@ -12,6 +12,10 @@ struct ShimBundleFacts: Sendable, Equatable {
     var vcpus: UInt32?
     var memoryMiB: UInt64?
     var sharedFilesystem: String?
+    /// Every `io.katacontainers.config.hypervisor.*` annotation the bundle sets (Kata checks each one).
+    var hypervisorAnnotations: [String] = []
+    /// The bundle asks for a seccomp profile (`linux.seccomp`).
+    var seccomp = false
 
     static func read(bundle: AbsolutePath, id: ContainerId, system: LiveSystem) throws(RuntimeError) -> ShimBundleFacts {
         let path = try bundle.appending("config.json").value
@@ -20,7 +24,9 @@ struct ShimBundleFacts: Sendable, Equatable {
         do { document = try JSONParser(limits: .init(maxBytes: 4 << 20, maxDepth: 64)).parse(bytes) } catch {
             throw RuntimeError(.runcSetupFailed, "\(path): \(error)")
         }
-        return try facts(annotations: document["annotations"]?.objectValue ?? [:], id: id, path: path)
+        var facts = try facts(annotations: document["annotations"]?.objectValue ?? [:], id: id, path: path)
+        if let seccomp = document["linux"]?["seccomp"], seccomp != .null { facts.seccomp = true }
+        return facts
     }
 
     /// A shim shares one daemon (and, for Kata, one VM) among bundles naming the same sandbox or group. A YARN
@@ -45,6 +51,7 @@ struct ShimBundleFacts: Sendable, Equatable {
             facts.memoryMiB = value
         }
         facts.sharedFilesystem = text(KataAnnotation.sharedFS)
+        facts.hypervisorAnnotations = annotations.keys.filter { $0.hasPrefix("io.katacontainers.config.hypervisor.") }.sorted()
         return facts
     }
 

@@ -1,3 +1,4 @@
+import HadoopConfig
 import LinuxSystem
 import RuntimeBase
 import TTRPC
@@ -5,17 +6,21 @@ import YarnContract
 
 /// Preflight before a shim runs, and the teardown that leaves no shim process, socket, runc state or state dir.
 extension ShimV2Driver {
-    func preflight() throws(RuntimeError) {
+    func preflight(_ facts: ShimBundleFacts) throws(RuntimeError) {
         guard let status = try? system.fileStatus(shimBinary.value), status.kind == .regular, status.mode & 0o111 != 0 else {
             let hint = requiresKVM ? "install Kata Containers (docs/kata.md) or set [kata] kata.shim.binary"
                                    : "install the shim or set [kata] shim.directory"
             throw RuntimeError(.runcSetupFailed, "\(name): shim binary \(shimBinary) is not installed (\(hint))")
         }
-        if requiresKVM, !system.pathExists("/dev/kvm") {
-            throw RuntimeError(.runcSetupFailed, "\(name): /dev/kvm is missing: this host cannot run Kata VMs (enable hardware virtualization or choose runsc/runc)")
-        }
-        if let kataConfigPath, !system.pathExists(kataConfigPath.value) {
-            throw RuntimeError(.runcSetupFailed, "\(name): Kata configuration \(kataConfigPath) does not exist ([kata] kata.config)")
+        if requiresKVM {
+            let config = try KataConfigReader.load(explicit: kataConfigPath?.value, system: system, runtime: name)
+            let needs = KataNeeds(annotations: facts.hypervisorAnnotations, vmMemoryMiB: facts.memoryMiB ?? 0, vcpus: facts.vcpus ?? 1,
+                                  seccomp: facts.seccomp, hostCPUs: system.onlineCPUCount(), hostMemoryMiB: system.totalMemoryMiB(),
+                                  devices: KataConfigReader.devices(for: config.hypervisor, system: system))
+            let problems = KataPreflight.problems(config, needs)
+            if !problems.isEmpty {
+                throw RuntimeError(.runcSetupFailed, "\(name): this host or Kata configuration cannot run the container: " + problems.joined(separator: "; "))
+            }
         }
         guard system.pathExists(publishBinary.value) else {
             throw RuntimeError(.runcSetupFailed, "\(name): publish binary \(publishBinary) does not exist")

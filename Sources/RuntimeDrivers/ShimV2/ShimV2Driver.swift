@@ -71,8 +71,8 @@ public struct ShimV2Driver: RuntimeDriver {
     // MARK: RuntimeDriver
 
     public func start(_ request: StartRequest) throws(RuntimeError) -> StartedContainer {
-        try preflight()
         let facts = try ShimBundleFacts.read(bundle: request.bundle, id: request.id, system: system)
+        try preflight(facts)
         let layout = try ShimLayout(stateDirectory: stateDirectory, id: request.id)
         try prepareStateDirectory(layout, id: request.id, bundle: request.bundle)
         var record: ShimRecord
