@@ -54,8 +54,9 @@ public enum BundlePlanner {
 
         let etcView = try etcView(config: config, host: host, hostView: hostView, rootPath: rootPath, runtime: runtime,
                                   bundleDirectory: bundleDirectory)
-        let mounts = try mounts(request, config: config, host: host, hostView: hostView, memoryMiB: memoryMiB, runtime: runtime,
+        var mounts = try mounts(request, config: config, host: host, hostView: hostView, memoryMiB: memoryMiB, runtime: runtime,
                                 etcView: etcView)
+        if runtime == "kata" { mounts = withSubmounts(mounts, hostMountPoints: host.hostMountPoints) }
         if runtime == "kata" {
             let files = Set([host.initBinary.value] + [host.compatLibrary?.value, host.network?.hostsFile.value].compactMap { $0 }
                             + host.regularFiles.map(\.value))
@@ -99,6 +100,26 @@ public enum BundlePlanner {
     /// pids cgroup applies, and RLIMIT_NPROC would count every process of that uid on the host.
     static func initArguments(config: KataSection, runtime: String) -> [String] {
         runtime == "kata" ? ["--nproc=\(config.pidsLimit)"] : []
+    }
+
+    /// Kata shares each bind's source with a plain MS_BIND, no MS_REC (Kata 3.32
+    /// src/runtime/virtcontainers/mount_linux.go, bindMount), so mounts below a bound host directory would be
+    /// empty directories in the guest. Each one becomes a bind of its own, right after its parent, with the
+    /// parent's options, at the same place below the parent's destination (deepest last, so parents come first).
+    static func withSubmounts(_ mounts: [Spec.Mount], hostMountPoints: [AbsolutePath]) -> [Spec.Mount] {
+        var result: [Spec.Mount] = []
+        for mount in mounts {
+            result.append(mount)
+            guard mount.type == "bind", mount.source.hasPrefix("/") else { continue }
+            let prefix = mount.source == "/" ? "/" : mount.source + "/"
+            let below = Set(hostMountPoints.map(\.value).filter { $0.hasPrefix(prefix) && $0 != mount.source })
+            for point in below.sorted(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }) {
+                let relative = String(point.dropFirst(prefix.count))
+                let destination = mount.destination == "/" ? "/" + relative : mount.destination + "/" + relative
+                result.append(.init(destination: destination, type: "bind", source: point, options: mount.options))
+            }
+        }
+        return result
     }
 
     /// Binds whose source is a file (per `isFile`) placed beneath an earlier read-only bind of a directory.

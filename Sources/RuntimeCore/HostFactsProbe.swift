@@ -37,6 +37,14 @@ enum HostFactsProbe {
             existingPaths: existing, initBinary: initBinary, compatLibrary: system.pathExists(compat.value) ? compat : nil,
             seccompProfile: seccomp)
         facts.regularFiles = files
+        if context.kata.allowedRuntimes.contains("kata") || context.kata.defaultRuntime == "kata" || context.kata.userRuntimes.values.contains("kata") {
+            // Directories only: a file mounted below a read-only bind cannot be re-bound in Kata (its agent truncates
+            // a file bind's target), so such a file keeps the underlying content there.
+            facts.hostMountPoints = system.mountPoints().compactMap { point in
+                guard let path = try? AbsolutePath(point), (try? system.fileStatus(point))??.kind == .directory else { return nil }
+                return path
+            }
+        }
         return facts
     }
 }

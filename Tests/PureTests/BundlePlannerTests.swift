@@ -181,6 +181,22 @@ import YarnContract
         }
     }
 
+    @Test("kata: host directories with mounts below them get one bind per submount (Kata binds without MS_REC); runc does not")
+    func submounts() throws {
+        var facts = try GoldenBundleTests.facts()
+        facts.hostMountPoints = ["/", "/usr", "/usr/share/big", "/usr/share/big/inner", "/etc/ssl/private", "/data/yarn/local", "/proc"]
+            .map { try! AbsolutePath($0) }
+        let plan = try Self.plan("kata", mode: "routed", facts: facts)
+        let binds = plan.spec.mounts.filter { $0.type == "bind" }.map { "\($0.destination)<-\($0.source)" }
+        let usr = try #require(binds.firstIndex(of: "/usr<-/usr"))
+        #expect(Array(binds[usr...].prefix(3)) == ["/usr<-/usr", "/usr/share/big<-/usr/share/big", "/usr/share/big/inner<-/usr/share/big/inner"])
+        #expect(binds.contains("/.kyr-etc/ssl/private<-/etc/ssl/private"), "below the real /etc, at its place in the container")
+        let big = try #require(plan.spec.mounts.first { $0.destination == "/usr/share/big" })
+        #expect(big.options == ["rbind", "ro", "nosuid", "nodev", "rprivate"])
+        let runc = try Self.plan("runc", mode: "routed", facts: facts)
+        #expect(!runc.spec.mounts.contains { $0.destination == "/usr/share/big" })
+    }
+
     @Test("kyr-init gets --nproc=<pids.limit> under kata only (Kata drops the spec's pids limit)")
     func initArguments() throws {
         var config = KataSection()
