@@ -51,7 +51,10 @@ public enum SetupCheck {
                               vcpus: max(kata.defaultVCores, kata.maxContainerVCores ?? 0), seccomp: true,
                               hostCPUs: system.onlineCPUCount(), hostMemoryMiB: system.totalMemoryMiB(),
                               devices: KataConfigReader.devices(for: config.hypervisor, system: system))
-        let problems = KataPreflight.problems(config, needs)
+        var problems = KataPreflight.problems(config, needs)
+        if let status = try? system.fileStatus(kata.kataShimBinary), status.kind == .regular, status.mode & 0o111 != 0 {} else {
+            problems.append("the Kata shim \(kata.kataShimBinary) is not installed ([kata] kata.shim.binary)")
+        }
         guard problems.isEmpty else {
             throw RuntimeError(.runcSetupFailed, "kata is allowed but cannot run here: " + problems.joined(separator: "; ")
                                + " (remove kata from [kata] runtime.allowed on nodes without it)")
