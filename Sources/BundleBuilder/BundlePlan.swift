@@ -29,6 +29,10 @@ public struct EtcView: Sendable, Equatable {
     public var directory: AbsolutePath
     /// Generated files: name inside `/etc` → host file whose content the writer copies (mode 0644).
     public var files: [String: AbsolutePath]
+
+    public init(source: AbsolutePath?, sourceMount: String, directory: AbsolutePath, files: [String: AbsolutePath]) {
+        self.source = source; self.sourceMount = sourceMount; self.directory = directory; self.files = files
+    }
 }
 
 /// The YARN directory layout a launch needs (what container-executor's `create_local_dirs` makes).
