@@ -54,6 +54,18 @@ static void prologue(int argc, char **argv, char **envp) {
     sigprocmask(SIG_SETMASK, &empty, NULL);
 
     umask(027);
+    // The caller's limits must not make a privileged step fail half way (an fd limit of 4 fails the first
+    // openat after a mkdir; a tiny RLIMIT_FSIZE cuts a pid file short). Root restores workable floors.
+    if (geteuid() == 0) {
+        struct rlimit files;
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 1024) {
+            files.rlim_cur = 1024;
+            if (files.rlim_max < 1024) files.rlim_max = 1024;
+            setrlimit(RLIMIT_NOFILE, &files);
+        }
+        struct rlimit any_size = {RLIM_INFINITY, RLIM_INFINITY};
+        setrlimit(RLIMIT_FSIZE, &any_size);
+    }
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -18,7 +16,7 @@
 
 enum {
     STAGE_SIGNALS = 1, STAGE_FDMAP = 2, STAGE_SETSID = 3, STAGE_CHDIR = 4, STAGE_GROUPS = 5, STAGE_GID = 6,
-    STAGE_UID = 7, STAGE_CAPS = 8, STAGE_NNP = 9, STAGE_SECCOMP = 10, STAGE_EXEC = 11,
+    STAGE_UID = 7, STAGE_CAPS = 8, STAGE_NNP = 9, STAGE_EXEC = 11,   // 10 was seccomp: runtimes apply it
 };
 
 static void fail(int pipe_fd, int stage) {
@@ -79,10 +77,6 @@ static void child(const kyr_spawn_attr *a, int pipe_fd) {
         if (syscall(SYS_capset, &hdr, data) != 0) fail(pipe_fd, STAGE_CAPS);
     }
     if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(pipe_fd, STAGE_NNP);
-    if (a->seccomp) {
-        struct sock_fprog prog = {a->seccomp->len, (struct sock_filter *)a->seccomp->filter};
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) fail(pipe_fd, STAGE_SECCOMP);
-    }
     sigset_t empty;
     sigemptyset(&empty);
     sigprocmask(SIG_SETMASK, &empty, NULL);

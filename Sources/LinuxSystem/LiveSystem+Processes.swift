@@ -30,7 +30,7 @@ public struct SpawnRequest: Sendable {
 
 extension LiveSystem {
     static let spawnStages = [1: "signals", 2: "fd map", 3: "setsid", 4: "chdir", 5: "setgroups", 6: "setresgid",
-                              7: "setresuid", 8: "capabilities", 9: "no_new_privs", 10: "seccomp", 11: "exec"]
+                              7: "setresuid", 8: "capabilities", 9: "no_new_privs", 11: "exec"]
 
     /// fork + execve in C (no Swift runs in the child). Returns the child's pid.
     public func spawn(_ request: SpawnRequest, code: ExitCode) throws(RuntimeError) -> Int32 {
@@ -178,12 +178,18 @@ extension LiveSystem {
             throw RuntimeError(code, "\(path) is not a plain file")
         }
         _ = fcntl(fd, F_SETFL, O_WRONLY | O_APPEND)
-        if let owner, st.st_uid != owner.0 || st.st_gid != owner.1 { _ = fchown(fd, owner.0, owner.1) }
+        if let owner, st.st_uid != owner.0 || st.st_gid != owner.1, fchown(fd, owner.0, owner.1) != 0 {
+            let failure = errno
+            close(fd)
+            throw RuntimeError(code, "set owner of \(path): \(Self.errnoText(failure))", errno: failure)
+        }
         return fd
     }
 
     /// fchown on an fd we hold (runsc hands the stdio files it was given to root; we give them back).
-    public func setOwner(of fd: Int32, to owner: (UInt32, UInt32)) { _ = fchown(fd, owner.0, owner.1) }
+    public func setOwner(of fd: Int32, to owner: (UInt32, UInt32), code: ExitCode) throws(RuntimeError) {
+        if fchown(fd, owner.0, owner.1) != 0 { throw RuntimeError(code, "set owner of fd \(fd): \(Self.errnoText(errno))", errno: errno) }
+    }
 
     public func openDevNull() -> Int32 { open("/dev/null", O_RDWR | O_CLOEXEC) }
 

@@ -32,6 +32,6 @@ public struct RuntimeContext: Sendable {
 
     /// Runs `body` as the NodeManager (files the NM hands over or reads back: scripts, tokens, pid files).
     public func asNodeManager<R>(_ body: () throws(RuntimeError) -> R) throws(RuntimeError) -> R {
-        try system.withEffectiveIdentity(uid: nodeManagerUID, gid: nodeManagerGID, groups: [nodeManagerGID], body)
+        try system.withIdentity(uid: nodeManagerUID, gid: nodeManagerGID, groups: [nodeManagerGID], body)
     }
 }

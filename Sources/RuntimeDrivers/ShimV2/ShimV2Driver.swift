@@ -144,7 +144,7 @@ public struct ShimV2Driver: RuntimeDriver {
         case .created: return RuntimeState(status: .created, pid: pid)
         case .running, .pausing: return RuntimeState(status: .running, pid: pid)
         case .paused: return RuntimeState(status: .paused, pid: pid)
-        case .stopped: return RuntimeState(status: .stopped, pid: pid)
+        case .stopped: return RuntimeState(status: .stopped, pid: pid, exitStatus: Int32(bitPattern: response.exitStatus))
         default: return RuntimeState(status: .unknown, pid: pid == 0 ? nil : pid)
         }
     }
