@@ -36,6 +36,21 @@ public enum SetupCheck {
                               nodeManagerGID: nmGID, executablePath: exe)
     }
 
+    /// The floors below which an operation could fail half way and leave privileged debris: the caller chooses our
+    /// limits, and where root cannot raise them (C prologue) the operation is refused before it touches anything.
+    public static let minimumOpenFiles: UInt64 = 64
+    public static let minimumFileSize: UInt64 = 64 << 20
+
+    public static func requireWorkableLimits(system: LiveSystem) throws(RuntimeError) {
+        let limits = system.softLimits()
+        if let files = limits.openFiles, files < minimumOpenFiles {
+            throw RuntimeError(.generalFailure, "open-file limit (RLIMIT_NOFILE) is \(files); at least \(minimumOpenFiles) needed")
+        }
+        if let size = limits.fileSize, size < minimumFileSize {
+            throw RuntimeError(.generalFailure, "file-size limit (RLIMIT_FSIZE) is \(size) bytes; at least \(minimumFileSize) needed")
+        }
+    }
+
     /// `<realpath of binary dir>/../etc/hadoop/container-executor.cfg`, Hadoop's default layout.
     static func defaultConfigPath(executable: String, system: LiveSystem) throws(RuntimeError) -> String {
         let binDir = try AbsolutePath(executable, code: .invalidConfigFile).parent
