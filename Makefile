@@ -9,13 +9,13 @@ RELEASE_BIN := $(BUILD)/release/kata-yarn-runtime
 KYR_INIT := $(BUILD)/kyr-init
 KYR_COMPAT := $(BUILD)/kyr-compat.so
 DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github-opencontainers-specs-dev \
-                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 nftables squashfs-tools rsync procps acl openjdk-17-jdk-headless
+                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 nftables squashfs-tools rsync procps acl strace openjdk-17-jdk-headless
 
 # Hardened, setuid-safe release flags (docs/security.md): static Swift stdlib, no RUNPATH, PIE, RELRO, BIND_NOW.
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
+.PHONY: all build release kyr-init check-binary install deps test test-core test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
         bench bench-spark bench-report clean golden-update check-layering
 
 all: build
@@ -55,6 +55,13 @@ install: release
 
 test: deps build
 	bash scripts/run-tests.sh
+
+# The identity core (C) against the kernel, as root: full switches, the checked way back, signals for a user.
+test-core:
+	@mkdir -p $(BUILD)
+	cc -D_GNU_SOURCE -Wall -Wextra -Werror -ISources/CLinuxShim/include -o $(BUILD)/identity_test \
+	   Tests/Core/identity_test.c Sources/CLinuxShim/creds.c -l:libcap.a
+	$(BUILD)/identity_test
 
 demo: deps release
 	bash scripts/demo.sh

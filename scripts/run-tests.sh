@@ -10,6 +10,9 @@ step() { echo; echo "=== $*"; }
 step "swift test (unit, golden, ttrpc, drivers)"
 swift test 2>&1 | tee .build/swift-test.log | grep -E '^(✘|✔ Test run|.*error:)|Test run with' ; [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+step "identity core (C, as root)"
+make -s test-core || status=1
+
 step "layering (docs/architecture.md)"
 bash scripts/check-layering.sh || status=1
 
