@@ -13,6 +13,10 @@ public struct FileStatus: Sendable, Equatable {
     public var device: UInt64
     public var inode: UInt64
     public var links: UInt64
+    public init(kind: Kind, uid: UInt32, gid: UInt32, mode: UInt32, size: Int64, device: UInt64, inode: UInt64, links: UInt64) {
+        self.kind = kind; self.uid = uid; self.gid = gid; self.mode = mode; self.size = size; self.device = device
+        self.inode = inode; self.links = links
+    }
 }
 
 /// Files under user-writable trees are reached through directory fds, never by following a symlink

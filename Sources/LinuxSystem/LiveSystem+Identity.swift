@@ -5,10 +5,17 @@ import RuntimeBase
 public struct CallerIdentity: Sendable, Equatable {
     public var realUID: UInt32, effectiveUID: UInt32, realGID: UInt32, effectiveGID: UInt32
     public var setuidExecution: Bool
+    public init(realUID: UInt32, effectiveUID: UInt32, realGID: UInt32, effectiveGID: UInt32, setuidExecution: Bool) {
+        self.realUID = realUID; self.effectiveUID = effectiveUID; self.realGID = realGID; self.effectiveGID = effectiveGID
+        self.setuidExecution = setuidExecution
+    }
 }
 
 public struct UserRecord: Sendable, Equatable {
     public var name: String, uid: UInt32, gid: UInt32, home: String, groups: [UInt32]
+    public init(name: String, uid: UInt32, gid: UInt32, home: String, groups: [UInt32]) {
+        self.name = name; self.uid = uid; self.gid = gid; self.home = home; self.groups = groups
+    }
 }
 
 extension LiveSystem {

@@ -12,7 +12,7 @@ import YarnContract
 /// launcher, `delete` and `gc` share one teardown.
 struct ContainerNetwork {
     let context: RuntimeContext
-    var system: LiveSystem { context.system }
+    var system: any System { context.system }
     var settings: NetworkSettings { context.kata.networking }
     var tools: NetworkTools { NetworkTools(system: system) }
     var tunnel: ContainerTunnel { ContainerTunnel(network: self) }

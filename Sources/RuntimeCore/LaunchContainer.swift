@@ -44,8 +44,11 @@ public struct LaunchContainer {
         let containerDir = try store.create(request.containerId)
         var staged = StagedPaths()
         var started: StartedContainer?
+        var stdio: [Int32] = []
+        defer { stdio.forEach(system.closeDescriptor) }
         let image = try ImageMounts(system: system, containerDirectory: containerDir)
         let layers = request.image?.layers ?? []
+        let status: Int32
         do throws(RuntimeError) {
             try prepareLayout(layout, sources: sources, user: user, staged: &staged)
             let imageRootfs = layers.isEmpty ? nil : try image.mount(layers, user: user)
@@ -63,8 +66,7 @@ public struct LaunchContainer {
             }
             let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs,
                                          network: networkMode, attachment: attachment?.0)
-            let stdio = try openStdio(request, user: user, staged: &staged)
-            defer { stdio.forEach(system.closeDescriptor) }
+            stdio = try openStdio(request, user: user, staged: &staged)
             let startedAt = system.monotonicNanoseconds()
             let container = try driver.start(StartRequest(id: request.containerId, bundle: bundle, stdio: stdio, workDirectory: containerDir))
             started = container
@@ -83,16 +85,7 @@ public struct LaunchContainer {
             // The record first: a NodeManager that reads the pid file and signals at once must find its container.
             try store.save(record)
             try writePidFile(request, pid: container.pid)
-            let status = try driver.wait(container)
-            // runsc chowns the stdio files it is handed to root; give them back so YARN's log aggregation reads them.
-            var failures: [RuntimeError] = []
-            for fd in stdio.dropFirst() {
-                do { try system.setOwner(of: fd, to: (user.uid, context.nodeManagerGID), code: .generalFailure) } catch { failures.append(error) }
-            }
-            try writeExitCode(request, status: status)
-            failures += cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count, network: network)
-            if let first = failures.first { throw first }
-            return status
+            status = try driver.wait(container)
         } catch {
             var failures: [RuntimeError] = []
             if started != nil {
@@ -103,6 +96,17 @@ public struct LaunchContainer {
             for failure in failures { system.writeStandardError("cleanup after failed launch: \(failure.description)") }
             throw error
         }
+        // The container has ended and its status is the answer; what fails from here on is reported, never
+        // written over it. runsc chowns the stdio files it is handed to root: give them back for log aggregation.
+        var failures: [RuntimeError] = []
+        for fd in stdio.dropFirst() {
+            do { try system.setOwner(of: fd, to: (user.uid, context.nodeManagerGID), code: .generalFailure) } catch { failures.append(error) }
+        }
+        do { try writeExitCode(request, status: status) } catch { failures.append(error) }
+        failures += cleanUp(driver, request.containerId, store: store, image: image, layers: layers.count, network: network)
+        for failure in failures.dropFirst() { system.writeStandardError("also: \(failure.description)") }
+        if let first = failures.first { throw first }
+        return status
     }
 
     /// Hadoop's `create_local_dirs` + copies: user dirs as root then chowned to user:NM group, O_EXCL copies.

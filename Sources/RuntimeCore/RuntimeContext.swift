@@ -1,17 +1,26 @@
 import HadoopConfig
 import LinuxSystem
 import RuntimeBase
+import RuntimeDrivers
 import YarnContract
 
 /// Everything a use case needs, established once by `SetupCheck` after the Hadoop start-up checks passed.
 public struct RuntimeContext: Sendable {
-    public let system: LiveSystem
+    public let system: any System
     public let config: ExecutorConfig
     public let configPath: String
     /// The NodeManager's identity: the caller's real uid and the configured NM group.
     public let nodeManagerUID: UInt32
     public let nodeManagerGID: UInt32
     public let executablePath: String
+    /// Builds the driver for a runtime name instead of `RuntimeSelection` (unit tests of the use cases).
+    public var driverOverride: (@Sendable (String) throws(RuntimeError) -> any RuntimeDriver)?
+
+    public init(system: any System, config: ExecutorConfig, configPath: String, nodeManagerUID: UInt32, nodeManagerGID: UInt32,
+                executablePath: String, driverOverride: (@Sendable (String) throws(RuntimeError) -> any RuntimeDriver)? = nil) {
+        self.system = system; self.config = config; self.configPath = configPath; self.nodeManagerUID = nodeManagerUID
+        self.nodeManagerGID = nodeManagerGID; self.executablePath = executablePath; self.driverOverride = driverOverride
+    }
 
     public var kata: KataSection { config.kata }
 

@@ -31,6 +31,7 @@ public enum RuntimeSelection {
     /// `runscStack`: for routed containers, `sandbox` or `host` as `ContainerNetwork` decided.
     public static func driver(named name: String, context: RuntimeContext, network: NetworkMode? = nil,
                               runscStack: String? = nil) throws(RuntimeError) -> any RuntimeDriver {
+        if let make = context.driverOverride { return try make(name) }
         let kata = context.kata
         let runscNetwork = runscStack ?? (network ?? NetworkMode(rawValue: kata.network))?.runscFlag ?? kata.network
         let runtimes = try context.stateRoot.appending("runtimes")

@@ -16,7 +16,7 @@ struct StagedPaths {
     func made(_ path: AbsolutePath) -> Bool { entries.contains { $0.path == path } }
 
     /// Removes every staged entry; returns what could not be removed (a non-empty directory is not a failure).
-    func remove(_ system: LiveSystem) -> [RuntimeError] {
+    func remove(_ system: any System) -> [RuntimeError] {
         var failures: [RuntimeError] = []
         for entry in entries.reversed() {
             do {

@@ -15,13 +15,13 @@ public struct OCICLIDriver: RuntimeDriver {
     /// `host`, `none` or `sandbox` (runsc's --network flag; `sandbox` = netstack in the namespace the bundle
     /// names, for routed networking); runc follows the bundle's namespaces.
     public let network: String
-    let system: LiveSystem
+    let system: any System
     /// How long `start` waits for the runtime to write the init pid before giving up.
     let startTimeoutMilliseconds: Int
 
     public var name: String { flavor.rawValue }
 
-    public init(flavor: Flavor, binary: AbsolutePath, stateRoot: AbsolutePath, network: String, system: LiveSystem,
+    public init(flavor: Flavor, binary: AbsolutePath, stateRoot: AbsolutePath, network: String, system: any System,
                 startTimeoutMilliseconds: Int = 120_000) {
         self.flavor = flavor; self.binary = binary; self.stateRoot = stateRoot; self.network = network
         self.system = system; self.startTimeoutMilliseconds = startTimeoutMilliseconds
