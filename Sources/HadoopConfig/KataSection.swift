@@ -22,7 +22,8 @@ public struct KataSection: Sendable, Equatable {
     /// Extra read-only host paths mounted at the same place (JDK, Hadoop, Spark homes outside the host view).
     public var readOnlyMounts: [String] = []
     /// Host directories every container may write, at the same path (a shared scratch or a file:// staging dir).
-    /// Tenants share them: list only what the cluster's jobs must share.
+    /// An entry with a `{user}` component is per tenant: each container gets only its run-as user's directory,
+    /// and only when that user owns it (`userMountPath`). Entries without it are shared by every tenant.
     public var readWriteMounts: [String] = []
     public var seccompProfile: String?
     /// `host`, `none` or `routed` as configured (`host` when absent); the per-container choice: `networking`.
@@ -44,6 +45,25 @@ public struct KataSection: Sendable, Equatable {
     public var initBinary: String?
 
     public init() {}
+
+    public static let userPlaceholder = "{user}"
+
+    /// The per-tenant form of an `rw-mounts` entry for `user` (every `{user}` component replaced), or nil for a
+    /// shared entry. User names never contain `/`, so the result stays one directory per user.
+    public static func userMountPath(_ template: String, user: String) -> String? {
+        let components = template.split(separator: "/", omittingEmptySubsequences: false)
+        guard components.contains(Substring(userPlaceholder)) else { return nil }
+        return components.map { $0 == Substring(userPlaceholder) ? user : String($0) }.joined(separator: "/")
+    }
+
+    /// The `rw-mounts` a container of `user` gets: shared entries as they are, per-tenant entries for that user.
+    public func readWriteMounts(for user: String) -> (shared: [String], own: [String]) {
+        var shared: [String] = [], own: [String] = []
+        for entry in readWriteMounts {
+            if let path = Self.userMountPath(entry, user: user) { own.append(path) } else { shared.append(entry) }
+        }
+        return (shared, own)
+    }
 
     init(_ file: ConfigFile) throws(RuntimeError) {
         let s = "kata"
@@ -82,6 +102,13 @@ public struct KataSection: Sendable, Equatable {
         readWriteMounts = file.list("rw-mounts", section: s) ?? []
         for path in hostDirectories + readOnlyMounts + readWriteMounts where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
             throw RuntimeError(.invalidConfigFile, "[kata] mount paths must be absolute without '..': \(path)")
+        }
+        for path in hostDirectories + readOnlyMounts + readWriteMounts where path.contains("{") || path.contains("}") {
+            let components = path.split(separator: "/")
+            guard readWriteMounts.contains(path), components.contains(Substring(Self.userPlaceholder)),
+                  components.allSatisfy({ $0 == Substring(Self.userPlaceholder) || (!$0.contains("{") && !$0.contains("}")) }) else {
+                throw RuntimeError(.invalidConfigFile, "[kata] only rw-mounts may hold a placeholder, and only {user} as a whole path component: \(path)")
+            }
         }
         seccompProfile = try absolute("seccomp.profile")
         networking = try NetworkSettings(file)
