@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "kata-yarn-runtime", dependencies: ["RuntimeCommands", "CLinuxShim"]),
         // Tests: SystemFake is the recording `System` (and runtime driver) the use-case tests run against.
         .target(name: "SystemFake", dependencies: ["LinuxSystem", "RuntimeBase", "RuntimeDrivers", "YarnContract"], path: "Tests/SystemFake"),
-        .testTarget(name: "UseCaseTests", dependencies: ["RuntimeCore", "SystemFake", "HadoopConfig", "YarnContract", "RuntimeDrivers", "LinuxSystem", "RuntimeBase"]),
+        .testTarget(name: "UseCaseTests", dependencies: ["RuntimeCore", "SystemFake", "HadoopConfig", "NetworkPlanner", "YarnContract", "RuntimeDrivers", "LinuxSystem", "RuntimeBase"]),
         .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner"]),
         .testTarget(name: "SystemTests", dependencies: ["LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
         .testTarget(name: "TTRPCTests", dependencies: ["TTRPC", "LinuxSystem", "RuntimeBase"]),

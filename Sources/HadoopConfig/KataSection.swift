@@ -4,6 +4,9 @@ import RuntimeBase
 public struct KataSection: Sendable, Equatable {
     /// Runtime used when no policy entry and no request names one: `runc`, `runsc`, `kata` or `shim:<binary name>`.
     public var defaultRuntime = "runsc"
+    /// The sandbox of a container that opted into one without naming it (Hadoop's runc runtime path, or our
+    /// plugin's `kata` object): the default runtime unless that is `none`, which needs `runtime.opt-in`.
+    public var optInRuntime: String?
     /// Runtimes a container may ask for (`YARN_CONTAINER_RUNTIME_TYPE` / launch context); the default is always allowed.
     public var allowedRuntimes: [String] = ["runc", "runsc", "kata"]
     /// Per-user runtime policy: `runtime.user.<name>=<runtime>` overrides the default.
@@ -48,6 +51,9 @@ public struct KataSection: Sendable, Equatable {
 
     public static let userPlaceholder = "{user}"
 
+    /// The runtime a container that opted into a sandbox gets when it names none.
+    public var sandboxForOptIn: String { optInRuntime ?? defaultRuntime }
+
     /// The per-tenant form of an `rw-mounts` entry for `user` (every `{user}` component replaced), or nil for a
     /// shared entry. User names never contain `/`, so the result stays one directory per user.
     public static func userMountPath(_ template: String, user: String) -> String? {
@@ -81,6 +87,7 @@ public struct KataSection: Sendable, Equatable {
             return raw
         }
         if let v = text("runtime.default") { defaultRuntime = v }
+        optInRuntime = text("runtime.opt-in")
         if let v = file.list("runtime.allowed", section: s) { allowedRuntimes = v }
         for (key, value) in file.sections[s] ?? [:] where key.hasPrefix("runtime.user.") {
             userRuntimes[String(key.dropFirst("runtime.user.".count))] = value
@@ -129,14 +136,19 @@ public struct KataSection: Sendable, Equatable {
         tmpSizeMiB = try number("tmp.size-mb", tmpSizeMiB)
         pidsLimit = try number("pids.limit", pidsLimit)
         initBinary = try absolute("init.binary")
-        for runtime in [defaultRuntime] + allowedRuntimes + Array(userRuntimes.values) where !Self.isRuntimeName(runtime) {
+        for runtime in [defaultRuntime] + allowedRuntimes + Array(userRuntimes.values) + [optInRuntime].compactMap({ $0 })
+            where !Self.isRuntimeName(runtime) {
             throw RuntimeError(.invalidConfigFile, "[kata] unknown runtime name: \(runtime)")
+        }
+        guard sandboxForOptIn != "none" else {
+            throw RuntimeError(.invalidConfigFile, "[kata] runtime.default=none (only opted-in containers are sandboxed) needs runtime.opt-in=<a sandbox>")
         }
     }
 
-    /// `runc`, `runsc`, `kata`, or `shim:<name>` where name is a plain file name of a shim binary.
+    /// `runc`, `runsc`, `kata`, `shim:<name>` where name is a plain file name of a shim binary, or `none` (no
+    /// sandbox: Hadoop's default runtime, for nodes where only opted-in containers are sandboxed).
     public static func isRuntimeName(_ name: String) -> Bool {
-        if ["runc", "runsc", "kata"].contains(name) { return true }
+        if ["runc", "runsc", "kata", "none"].contains(name) { return true }
         guard name.hasPrefix("shim:") else { return false }
         let binary = name.dropFirst(5)
         return !binary.isEmpty && binary.count <= 64 && binary.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }

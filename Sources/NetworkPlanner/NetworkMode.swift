@@ -24,6 +24,9 @@ public enum NetworkMode: String, Sendable, Equatable {
             }
             mode = asked
         }
+        if mode != .host, runtime == "none" {
+            throw RuntimeError(.runcSetupFailed, "runtime none runs on the host: it has no network of its own (network \(mode.rawValue) needs a sandbox)")
+        }
         if mode == .host, runtime == "kata" {
             throw RuntimeError(.runcSetupFailed, "a Kata VM cannot share the host's network namespace: set [kata] network=routed and network.range")
         }

@@ -19,7 +19,8 @@ public struct LaunchContainer {
     public func run(_ request: LaunchRequest) throws(RuntimeError) -> Int32 {
         let system = context.system
         let user = try UserPolicy.validate(request.users.runAsUser, in: context)
-        let runtime = try RuntimeSelection.choose(requested: request.requestedRuntime, user: user.name, config: context.kata)
+        let runtime = try RuntimeSelection.choose(requested: request.requestedRuntime, user: user.name, config: context.kata,
+                                                  optedIn: request.optedIntoSandbox)
         let networkMode = try NetworkMode.resolve(runtime: runtime, requested: request.requestedNetwork, settings: context.kata.networking)
         var driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode)
         system.ignoreHangupAndPipe()
