@@ -50,15 +50,15 @@ public struct LaunchContainer {
         let image = try ImageMounts(system: system, containerDirectory: containerDir)
         let layers = request.image?.layers ?? []
         let status: Int32
+        var runscStack: String?
         do throws(RuntimeError) {
             try prepareLayout(layout, sources: sources, user: user, staged: &staged)
             let imageRootfs = layers.isEmpty ? nil : try image.mount(layers, user: user)
             var attachment: (NetworkAttachment, ContainerNetworkPlan)?
             if networkMode == .routed {
-                var runscStack: String?
-                attachment = try network.attach(request, store: store, containerDir: containerDir) { namespace throws(RuntimeError) in
+                attachment = try network.attach(request, store: store, containerDir: containerDir) { _ throws(RuntimeError) in
                     guard runtime == "runsc" else { return RuntimeSelection.usesNamespaceStack(runtime) }
-                    runscStack = try network.runscStack(namespace)
+                    runscStack = network.runscStack()
                     return runscStack == "host"
                 }
                 if let runscStack {
@@ -83,6 +83,7 @@ public struct LaunchContainer {
             record.hostname = attachment?.1.hostname
             record.nodeAddressPorts = attachment?.1.share.map { "\($0.nodeAddress):\($0.blockText)" }
             record.nodeManager = (context.nodeManagerUID, context.nodeManagerGID)
+            record.runscNetwork = runscStack
             // The record first: a NodeManager that reads the pid file and signals at once must find its container.
             try store.save(record)
             try writePidFile(request, pid: container.pid)
