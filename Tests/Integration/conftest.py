@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "fixtures" / "yarn-3.3.6"
+FIXTURES = REPO / "Tests" / "Fixtures" / "yarn-3.3.6"   # recorded from a real 3.3.6 NodeManager
 BUILD = Path(os.environ.get("KYR_BUILD_DIR", REPO / ".build" / "release"))
 NM_GROUP = "hadoop"
 NM_USER = "yarn"
@@ -198,7 +198,7 @@ exec /bin/bash -c "( {command} ) 1>{logdir}/stdout 2>{logdir}/stderr"
 
 
 def recorded_script(capture: str, node: Node) -> str:
-    files = SHARED / "invocations" / capture / "files"
+    files = FIXTURES / "invocations" / capture / "files"
     script = next(p for p in files.iterdir() if p.name.endswith("launch_container.sh"))
     return script.read_text().replace("/tmp/yarn-nm", str(node.root / "nm"))
 
