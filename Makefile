@@ -8,14 +8,13 @@ BUILD := .build
 RELEASE_BIN := $(BUILD)/release/kata-yarn-runtime
 KYR_INIT := $(BUILD)/kyr-init
 KYR_COMPAT := $(BUILD)/kyr-compat.so
-DEBIAN_PACKAGES := libseccomp-dev libcap-dev runc runsc containerd golang-github-opencontainers-specs-dev \
-                   python3-jsonschema protobuf-compiler busybox-static util-linux iproute2 nftables squashfs-tools rsync procps acl openjdk-17-jdk-headless
+DEBIAN_PACKAGES := $(shell sed -e 's/\#.*//' scripts/debian-packages.txt)
 
 # Hardened, setuid-safe release flags (docs/security.md): static Swift stdlib, no RUNPATH, PIE, RELRO, BIND_NOW.
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
+.PHONY: all build release kyr-init check-binary install deps test test-signals-loop test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
         bench bench-spark bench-report clean golden-update check-layering
 
 all: build
@@ -55,6 +54,17 @@ install: release
 
 test: deps build
 	bash scripts/run-tests.sh
+
+# The signal tests (each signals only after its workload wrote its armed marker) N times in a row, every runtime in
+# each run; the first failing run stops the loop with its full output. run-tests.sh runs it.
+N ?= 20
+SIGNAL_TESTS := term_ends_with_143 or kill_after_ignored_term or other_tenant_cannot_signal or operator_verbs or delete_verb
+test-signals-loop: release
+	@start=$$(date +%s); for i in $$(seq 1 $(N)); do \
+	  out=$$(python3 -m pytest -q -p no:cacheprovider -rfEs Tests/Integration/test_launch.py -k '$(SIGNAL_TESTS)' 2>&1) \
+	    || { echo "$$out"; echo "signal loop: run $$i of $(N) FAILED"; exit 1; }; \
+	  echo "signal loop run $$i/$(N): $$(echo "$$out" | tail -n 1)"; done; \
+	echo "signal loop: $(N) of $(N) runs passed in $$(( $$(date +%s) - start )) s"
 
 demo: deps release
 	bash scripts/demo.sh
