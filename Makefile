@@ -75,8 +75,10 @@ protos:
 # Benchmarks (launch latency vs raw runtimes, our own cost, concurrency, workload overhead, Spark on YARN per runtime
 # against YARN without a sandbox) and their report. The Spark part needs HADOOP_HOME and an installed KYR_BINARY
 # (docs/spark.md); without them it says what is missing and the rest runs. bench-spark: the Spark part alone.
+# Options: make bench BENCH_ARGS='--phases latency --runs 20' (python3 bench/kyr_bench.py --help).
+BENCH_ARGS ?=
 bench: deps release
-	python3 bench/kyr_bench.py
+	python3 bench/kyr_bench.py $(BENCH_ARGS)
 
 SPARK_BENCH_RUNS ?= 5
 bench-spark:
