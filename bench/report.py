@@ -222,7 +222,7 @@ def section_concurrency(r, out, plots):
                        f"| {len(e['leftovers'])} |")
     failures = [(rt, lv, s) for rt, levels in conc.items() for lv, e in levels.items() for s in e["failure_samples"]]
     if failures:
-        out += ["", "Failure samples (reproducer: `bench/repro_appdir_race.py`; analysis below):", ""]
+        out += ["", "Failure samples:", ""]
         seen = set()
         for rt, lv, s in failures:
             text = " ".join(s["stderr"].split())[-260:]
@@ -494,19 +494,18 @@ def section_commands(r, out):
     out += ["## How to reproduce", "",
             "```sh",
             "make bench           # make release, then (as root): python3 bench/kyr_bench.py  -> bench/results/latest.json",
-            "                     # BENCH_QUICK=1: 10 launches per variant, 1 repetition, 4 s phases, Spark at scale 0.25",
+            "                     # BENCH_ARGS=--quick: 10 launches per variant, 1 repetition, 4 s phases, Spark at scale 0.25",
             "make bench-report    # python3 bench/report.py: this file and docs/img/bench-*.png from bench/results/*.json",
             "# the other committed inputs of this report:",
-            "KYR_BENCH_BEFORE=/path/to/old/kata-yarn-runtime python3 bench/kyr_bench.py         # 'before' variant, any phase",
-            "KYR_BENCH_BEFORE=… BENCH_PHASES=latency BENCH_OUT=bench/results/before-after.json python3 bench/kyr_bench.py",
-            "BENCH_PHASES=workloads BENCH_KINDS=spark BENCH_OUT=bench/results/spark.json python3 bench/kyr_bench.py",
+            "python3 bench/kyr_bench.py --before <old kata-yarn-runtime>                        # 'before' variant, any phase",
+            "python3 bench/kyr_bench.py --before … --phases latency --out bench/results/before-after.json",
+            "BENCH_KINDS=spark python3 bench/kyr_bench.py --phases workloads --out bench/results/spark.json",
             "python3 bench/instrument.py /tmp/kyr-instr && (cd /tmp/kyr-instr && make kyr-init && swift build -c release \\",
             "  --scratch-path .build-instr --product kata-yarn-runtime --static-swift-stdlib)   # then, with those binaries:",
             "KYR_BUILD_DIR=<instrumented build dir> python3 bench/timeline.py                    # -> bench/results/timeline.json",
             "BENCH_STATE_ROOT=<a tmpfs> KYR_BUILD_DIR=… BENCH_OUT=bench/results/timeline-tmpfs.json python3 bench/timeline.py",
-            "python3 bench/repro_appdir_race.py 16 10    # RUNTIME=runsc raises the odds: the concurrent-launch race",
             "# Spark on YARN alone (part of make bench; needs HADOOP_HOME and an installed KYR_BINARY, docs/spark.md):",
-            "BENCH_PHASES=spark-yarn HADOOP_HOME=… KYR_BINARY=… python3 bench/kyr_bench.py   # -> bench/results/spark-yarn.json",
+            "HADOOP_HOME=… KYR_BINARY=… python3 bench/kyr_bench.py --phases spark-yarn       # -> bench/results/spark-yarn.json",
             "python3 bench/spark_yarn.py run --runs 5 --out bench/results/spark-yarn.json    # the same, directly",
             "```", "",
             f"This report: run started {meta['started']}, {meta.get('duration_s', 0) / 60:.1f} min, "

@@ -4,7 +4,7 @@ PySpark's worker daemon reads its socket through os.fdopen(os.dup(sock.fileno())
 runsc --network=host (gVisor 20221219, Debian 12) that read fails with EAGAIN instead of waiting, while recv(2)
 waits; under runc, and under runsc --network=none, every case returns the data. Run it inside a sandbox, e.g. as
 the launch script of `kata-yarn-runtime launch <id> --context ctx.json` with "runtime": "runsc", or with
-`runsc --network=none do /usr/bin/python3 scripts/repro-runsc-socket-read.py`. Exit status 1 if a case fails.
+`runsc --network=none do /usr/bin/python3 scripts/repro/runsc-socket-read.py`. Exit status 1 if a case fails.
 """
 import fcntl
 import os
