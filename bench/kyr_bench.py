@@ -220,7 +220,7 @@ def versions():
         "java": first_line(f"{JAVA_HOME}/bin/java -version 2>&1"),
         "pyspark": first_line(f"{SPARK_VENV}/bin/python -c 'import pyspark; print(pyspark.__version__)'") if SPARK else None,
         "python": platform.python_version(),
-        "kata-yarn-runtime": {"build": str(BUILD), "git": first_line(f"git -C {REPO} rev-parse --short HEAD"),
+        "kata-yarn-runtime": {"build": str(BUILD.relative_to(REPO) if BUILD.is_relative_to(REPO) else BUILD), "git": first_line(f"git -C {REPO} rev-parse --short HEAD"),
                               "dirty_files": sh(f"git -C {REPO} status --porcelain -- Sources Package.swift").stdout.count("\n"),
                               # what the binaries under test were built from, when not from this work tree
                               "note": os.environ.get("KYR_BENCH_BUILD_NOTE")},
