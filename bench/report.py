@@ -61,7 +61,7 @@ def section_machine(r, out):
         if v.get(key):
             out.append(f"| {key} | {v[key]} |")
     k = v.get("kata-yarn-runtime", {})
-    built = k.get("note") or f"git {k.get('git')} ({k.get('dirty_files', 0)} modified files under Sources/)"
+    built = k.get("note") or f"git {k.get('git')}" + (f" ({k['dirty_files']} modified files under Sources/)" if k.get("dirty_files") else ", clean tree")
     out.append(f"| kata-yarn-runtime | {built}; binaries from {k.get('build')} |")
     out += ["", "Runtimes:", ""]
     for name, info in r["runtimes"].items():
@@ -521,6 +521,26 @@ def section_commands(r, out):
             "```", ""]
 
 
+def measured_here(doc, r):
+    """Whether a results file was taken from latest.json's commit, on a clean tree."""
+    ours, theirs = r["versions"]["kata-yarn-runtime"], ((doc or {}).get("versions") or {}).get("kata-yarn-runtime") or {}
+    return bool(doc) and theirs.get("git") == ours.get("git") and not theirs.get("dirty_files") and not ours.get("dirty_files")
+
+
+def section_not_measured(r, here, out):
+    missing = [(title, command) for title, command, measured in [
+        ("Concurrency", "python3 bench/kyr_bench.py --phases concurrency", r.get("concurrency")),
+        ("Workloads inside the sandbox vs bare metal", "python3 bench/kyr_bench.py --phases workloads", r.get("workloads")),
+        ("Instrumented launch timeline", "bench/instrument.py, then bench/timeline.py (How to reproduce, below)", "timeline.json" in here),
+        ("Spark on YARN per runtime against YARN without a sandbox",
+         "python3 bench/kyr_bench.py --phases spark-yarn (needs HADOOP_HOME and KYR_BINARY; runs at earlier commits, "
+         "with their dates and binaries, are in docs/spark.md)", "spark-yarn.json" in here),
+        ("Before / after a change", "python3 bench/kyr_bench.py --phases latency --before <old binary>",
+         any("before" in e for e in r.get("latency", {}).values()) or "before-after.json" in here)] if not measured]
+    if missing:
+        out += ["## Not measured at this commit", ""] + [f"- {title}: `{command}`" for title, command in missing] + [""]
+
+
 def main():
     r = load("latest.json")
     if not r:
@@ -532,15 +552,20 @@ def main():
            "The machine is a shared 2-core VM: absolute numbers move from run to run, so every comparison below is a "
            "ratio taken within one run, with the variants interleaved.", ""]
     analysis = RESULTS.parent / "analysis.md"
+    # Only results taken at latest.json's commit, on a clean tree, are reported; the rest is named with its command.
+    here = {name: doc for name in ["timeline.json", "timeline-tmpfs.json", "spark.json", "spark-yarn.json",
+                                   "spark-yarn-routed.json", "before-after.json"] if measured_here(doc := load(name), r)}
     section_machine(r, out)
     section_latency(r, out, plots)
     section_cost(r, out)
-    section_timeline(load("timeline.json"), load("timeline-tmpfs.json"), out)
+    section_timeline(here.get("timeline.json"), here.get("timeline-tmpfs.json"), out)
     section_concurrency(r, out, plots)
     section_workloads(r, out, plots)
-    section_workloads(load("spark.json"), out, plots, "Spark, supplementary run (runsc on hostinet and on netstack)", "bench-spark.png")
-    section_spark_yarn(load("spark-yarn.json"), load("spark-yarn-routed.json"), out)
-    section_before_after([("Main run", r), ("Repeat run", load("before-after.json"))], out)
+    section_workloads(here.get("spark.json"), out, plots, "Spark, supplementary run (runsc on hostinet and on netstack)", "bench-spark.png")
+    if "spark-yarn.json" in here:
+        section_spark_yarn(here["spark-yarn.json"], here.get("spark-yarn-routed.json"), out)
+    section_before_after([("Main run", r), ("Repeat run", here.get("before-after.json"))], out)
+    section_not_measured(r, here, out)
     if analysis.exists():
         out += [analysis.read_text().strip(), ""]
     section_commands(r, out)
