@@ -37,7 +37,7 @@ python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 python3 -m pytest -q -p no:cacheprovider -rfEs Tests/Integration || status=1
 
 step "signal tests, ${N:-20} runs in a row (make test-signals-loop)"
-make -s test-signals-loop N="${N:-20}" || status=1
+make -s -o release test-signals-loop N="${N:-20}" || status=1   # -o release: built above
 
 echo
 [ $status -eq 0 ] && echo "make test: all suites passed" || echo "make test: FAILURES (see above)"
