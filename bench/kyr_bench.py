@@ -174,6 +174,8 @@ def ensure_tools():
 
 def first_line(cmd):
     r = sh(cmd)
+    if r.returncode == 127:   # not installed (the phases run need only some of the tools)
+        return None
     text = (r.stdout or r.stderr).strip()
     return text.splitlines()[0] if text else None
 

@@ -531,10 +531,10 @@ def section_not_measured(r, here, out):
     missing = [(title, command) for title, command, measured in [
         ("Concurrency", "python3 bench/kyr_bench.py --phases concurrency", r.get("concurrency")),
         ("Workloads inside the sandbox vs bare metal", "python3 bench/kyr_bench.py --phases workloads", r.get("workloads")),
-        ("Instrumented launch timeline", "bench/instrument.py, then bench/timeline.py (How to reproduce, below)", "timeline.json" in here),
-        ("Spark on YARN per runtime against YARN without a sandbox",
-         "python3 bench/kyr_bench.py --phases spark-yarn (needs HADOOP_HOME and KYR_BINARY; runs at earlier commits, "
-         "with their dates and binaries, are in docs/spark.md)", "spark-yarn.json" in here),
+        ("Instrumented launch timeline (How to reproduce, below)", "python3 bench/timeline.py", "timeline.json" in here),
+        ("Spark on YARN per runtime against YARN without a sandbox (needs HADOOP_HOME and KYR_BINARY; runs at earlier "
+         "commits, with their dates and binaries, are in docs/spark.md)", "python3 bench/kyr_bench.py --phases spark-yarn",
+         "spark-yarn.json" in here),
         ("Before / after a change", "python3 bench/kyr_bench.py --phases latency --before <old binary>",
          any("before" in e for e in r.get("latency", {}).values()) or "before-after.json" in here)] if not measured]
     if missing:
