@@ -120,8 +120,8 @@ def section_latency(r, out, plots):
     out += ["", "Our overhead in absolute terms (median ours − median raw):", ""]
     for rt, e in lat.items():
         o, w = e["ours"], e["raw"]
-        out.append(f"- {rt}: +{o['first_ms']['median'] - w['first_ms']['median']:.1f} ms to the first instruction, "
-                   f"+{o['exit_ms']['median'] - w['exit_ms']['median']:.1f} ms to exit "
+        out.append(f"- {rt}: {o['first_ms']['median'] - w['first_ms']['median']:+.1f} ms to the first instruction, "
+                   f"{o['exit_ms']['median'] - w['exit_ms']['median']:+.1f} ms to exit "
                    f"(container life first→exit: ours {o['exit_ms']['median'] - o['first_ms']['median']:.1f} ms, raw "
                    f"{w['exit_ms']['median'] - w['first_ms']['median']:.1f} ms). {e.get('mounts', '?')} mounts in the bundle.")
     if any("ours_tmpfs_state" in e for e in lat.values()):
