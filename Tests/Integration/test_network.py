@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NM_USER, runtimes_available, yarn_script
+from conftest import NM_USER, runtime_missing, runtime_params, yarn_script
 
 HERE = Path(__file__).resolve().parent
 APP1 = "application_1795555676958_0001"
 APP2 = "application_1795555676958_0002"
 NODES = {"A": ("10.200.0.1", "10.244.1.0/24"), "B": ("10.200.0.2", "10.244.2.0/24")}
 TUNNEL = "  network.tunnel=vxlan\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
-RUNTIMES = [r for r in runtimes_available() if r in ("runc", "runsc", "shim:containerd-shim-runc-v2")]
+RUNTIMES = runtime_params("runc", "runsc", "shim:containerd-shim-runc-v2")
 
 
 def sh(*argv, check=True):
@@ -282,7 +282,7 @@ def test_concurrent_launches_get_distinct_addresses(make_node, fabric):
     assert a.leftovers() == []
 
 
-@pytest.mark.skipif(not shutil.which("runsc"), reason="runsc (Debian's gVisor) is not installed")
+@pytest.mark.skipif(bool(runtime_missing("runsc")), reason=str(runtime_missing("runsc")))
 def test_runsc_netstack_uses_the_routed_namespace(make_node, fabric):
     a = NetNode(make_node("runsc"), fabric["A"], "A", "runsc")
     b = NetNode(make_node("runsc"), fabric["B"], "B", "runsc")
@@ -457,9 +457,9 @@ def test_tunnel_refuses_a_second_application_on_the_same_key(make_node, fabric):
     first runs here (76, named), rather than let the two reach each other."""
     a = NetNode(make_node("runc"), fabric["A"], "A", "runc", TUNNEL)
     wrap = "application_1795555676958_16777216"   # 1 + (2^24 - 1): the same key as APP1
-    first, p1 = a.launch(2, APP1, "alice", "sleep 30")
+    first, p1 = a.launch(2, APP1, "alice", "echo armed; sleep 30")
     try:
-        wait_for(lambda: (a.node.state / "containers" / first.cid / "state.json").exists(), "first container running")
+        wait_for(lambda: "armed" in first.log("stdout"), "first container armed")
         second, p2 = a.launch(2, wrap, "bob", "true")
         _, err = p2.communicate(timeout=60)
         assert p2.returncode == 76, err

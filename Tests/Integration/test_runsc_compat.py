@@ -5,9 +5,9 @@ container the way YARN launches it; the same check without the preload shows whe
 """
 import pytest
 
-from conftest import runtimes_available
+from conftest import runtime_params
 
-RUNTIMES = runtimes_available()
+RUNTIMES = runtime_params()
 
 CHECK = r'''
 import os, socket, threading, time
