@@ -195,9 +195,8 @@ struct ContainerNetwork {
     }
 
     func logTail(_ containerDir: AbsolutePath) -> String {
-        guard let path = try? containerDir.appending("network.log"),
-              let bytes = try? system.readFile(path.value, maxBytes: 1 << 20, code: .generalFailure), !bytes.isEmpty else { return "" }
-        return ": " + String(decoding: bytes.suffix(400), as: UTF8.self).split(separator: "\n").joined(separator: "; ")
+        guard let path = try? containerDir.appending("network.log"), let tail = LogTail.read(path, system: system) else { return "" }
+        return ": " + tail
     }
 }
 

@@ -72,7 +72,10 @@ public struct LaunchContainer {
             let container = try driver.start(StartRequest(id: request.containerId, bundle: bundle, stdio: stdio, workDirectory: containerDir))
             started = container
             guard container.pid > 0 else {
-                throw RuntimeError(.runcRunFailed, "\(runtime) could not start \(request.containerId) (status \(container.finishedStatus ?? -1)); see \(containerDir)/\(runtime).log or the container's stderr")
+                let log = (try? containerDir.appending("\(runtime).log")).flatMap { LogTail.read($0, system: system) }
+                let stderr = (try? request.containerLogDirectories.first?.appending("sandbox.stderr"))?.map(\.value) ?? "the container's stderr"
+                throw RuntimeError(.runcRunFailed, "\(runtime) could not start \(request.containerId) (status \(container.finishedStatus ?? -1))"
+                                   + (log.map { "; \(runtime).log: \($0)" } ?? "") + "; the runtime's own messages are in \(stderr)")
             }
             var record = ContainerRecord(
                 id: request.containerId, runtime: runtime, runAsUser: user.name, uid: user.uid, pid: container.pid,
