@@ -50,7 +50,9 @@ let package = Package(
             dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner", "LinuxSystem", "RuntimeDrivers"]),
         .target(name: "RuntimeCommands", dependencies: ["RuntimeCore"]),
         .executableTarget(name: "kata-yarn-runtime", dependencies: ["RuntimeCommands", "CLinuxShim"]),
-        // Tests
+        // Tests: SystemFake is the recording `System` (and runtime driver) the use-case tests run against.
+        .target(name: "SystemFake", dependencies: ["LinuxSystem", "RuntimeBase", "RuntimeDrivers", "YarnContract"], path: "Tests/SystemFake"),
+        .testTarget(name: "UseCaseTests", dependencies: ["RuntimeCore", "SystemFake", "HadoopConfig", "NetworkPlanner", "YarnContract", "RuntimeDrivers", "LinuxSystem", "RuntimeBase"]),
         .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner"]),
         .testTarget(name: "SystemTests", dependencies: ["LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
         .testTarget(name: "TTRPCTests", dependencies: ["TTRPC", "LinuxSystem", "RuntimeBase"]),

@@ -101,18 +101,14 @@ log() { echo "e2e-spark.sh: $*"; }
 
 [ "$(id -u)" = 0 ] || cannot_run "must run as root (it starts the cluster as the tenant user and checks the binary's state)"
 
-# ---- JDK, Hadoop, binary, tenant -----------------------------------------------------------------------------
-if [ -z "${JAVA_HOME:-}" ] && command -v javac >/dev/null; then
-  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
-fi
-[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ] ||
-  cannot_run "no JDK" "set JAVA_HOME to a JDK 17 or apt-get install openjdk-17-jdk-headless"
-export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
-[ -n "${HADOOP_HOME:-}" ] && [ -d "$HADOOP_HOME/share/hadoop" ] ||
-  cannot_run "HADOOP_HOME is unset or not a Hadoop tree (HADOOP_HOME='${HADOOP_HOME:-}')" \
-    "export HADOOP_HOME=<Hadoop 3.3.x binary tree with share/hadoop/{common,hdfs,yarn,yarn/test,mapreduce}>" \
-    "(the same tree yarn-plugin/run-it.sh uses; see docs/install.md)"
-share="$HADOOP_HOME/share/hadoop"
+# ---- JDK, Hadoop and its classpath (scripts/hadoop-env.sh), binary, tenant ------------------------------------
+. "$repo/scripts/hadoop-env.sh"
+hadoop_env "org.apache.hadoop.conf.Configuration|hadoop-common" \
+  "org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor|hadoop-yarn-server-nodemanager" \
+  "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager|hadoop-yarn-server-resourcemanager" \
+  "org.apache.hadoop.yarn.server.MiniYARNCluster|hadoop-yarn-server-tests-*-tests.jar (share/hadoop/yarn/test)" \
+  "org.bouncycastle.jce.provider.BouncyCastleProvider|bcprov (or Debian libbcprov-java libbcpkix-java libbcutil-java)"
+hadoop_cp="$hadoop_cp:$junit"
 group="${KYR_NM_GROUP:-hadoop}"
 user="${KYR_E2E_USER:-${KYR_IT_USER:-kyrit}}"
 id "$user" >/dev/null 2>&1 || cannot_run "tenant user $user does not exist" \
@@ -139,32 +135,6 @@ if [ "$network" = routed ]; then
 fi
 python="${KYR_E2E_PYTHON:-/usr/bin/python3}"
 [ -x "$python" ] || cannot_run "no $python for the containers" "apt-get install python3, or set KYR_E2E_PYTHON"
-
-jars=()
-for d in common common/lib hdfs hdfs/lib yarn yarn/lib yarn/test mapreduce; do
-  for j in "$share/$d"/*.jar; do [ -f "$j" ] && jars+=("$j"); done
-done
-if ! ls "$share"/yarn/lib/bcprov-*.jar >/dev/null 2>&1 && [ -f /usr/share/java/bcprov.jar ]; then
-  filtered=()
-  for j in "${jars[@]}"; do case "$(basename "$j")" in bcpkix-*) ;; *) filtered+=("$j") ;; esac; done
-  jars=("${filtered[@]}" /usr/share/java/bcprov.jar /usr/share/java/bcpkix.jar /usr/share/java/bcutil.jar)
-fi
-# MiniYARNCluster's GenericTestUtils needs JUnit 4 at run time.
-junit="${JUNIT_JARS:-/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar}"
-for j in ${junit//:/ }; do
-  [ -f "$j" ] || cannot_run "JUnit jar $j is missing (MiniYARNCluster needs it)" \
-    "apt-get install junit4 libhamcrest-java, or set JUNIT_JARS=<junit-4.x.jar>:<hamcrest-core-1.3.jar>"
-done
-hadoop_cp="$(IFS=:; echo "${jars[*]}"):$junit"
-missing=()
-for c in org.apache.hadoop.conf.Configuration org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor \
-         org.apache.hadoop.yarn.server.resourcemanager.ResourceManager org.apache.hadoop.yarn.server.MiniYARNCluster \
-         org.bouncycastle.jce.provider.BouncyCastleProvider; do
-  javap -cp "$hadoop_cp" "$c" >/dev/null 2>&1 || missing+=("$c")
-done
-[ "${#missing[@]}" = 0 ] || cannot_run "HADOOP_HOME=$HADOOP_HOME lacks classes the cluster needs:" "${missing[@]}" \
-  "provide hadoop-common, hadoop-yarn-server-{nodemanager,resourcemanager} and hadoop-yarn-server-tests-*-tests.jar" \
-  "(share/hadoop/yarn/test) of Hadoop 3.3.x, and bcprov (or Debian libbcprov-java libbcpkix-java libbcutil-java)"
 
 # ---- Spark home (cached) -------------------------------------------------------------------------------------
 cache=/var/tmp/kyr-spark

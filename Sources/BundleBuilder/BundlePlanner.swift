@@ -200,7 +200,8 @@ public enum BundlePlanner {
             let path = try AbsolutePath(extra, code: .invalidConfigFile)
             if host.existingPaths.contains(path) { list.append(readOnlyBind(path)) }
         }
-        for shared in config.readWriteMounts {
+        let writable = config.readWriteMounts(for: request.users.runAsUser.value)
+        for shared in writable.shared + writable.own {   // the launcher checked that each own one is the user's
             let path = try AbsolutePath(shared, code: .invalidConfigFile)
             if host.existingPaths.contains(path) { list.append(readWriteBind(path)) }
         }

@@ -54,6 +54,22 @@ static void prologue(int argc, char **argv, char **envp) {
     sigprocmask(SIG_SETMASK, &empty, NULL);
 
     umask(027);
+    // The caller's limits must not make a privileged step fail half way (an fd limit of 4 fails the first
+    // openat after a mkdir; a tiny RLIMIT_FSIZE cuts a pid file short). Raise them where root may (the hard limit
+    // needs CAP_SYS_RESOURCE, which some sandboxes withhold), else to the hard limit; the Swift side refuses to
+    // start an operation below its floors (SetupCheck.requireWorkableLimits).
+    if (geteuid() == 0) {
+        struct rlimit files;
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 1024) {
+            struct rlimit wanted = {1024, files.rlim_max < 1024 ? 1024 : files.rlim_max};
+            if (setrlimit(RLIMIT_NOFILE, &wanted) != 0) { files.rlim_cur = files.rlim_max; setrlimit(RLIMIT_NOFILE, &files); }
+        }
+        struct rlimit size;
+        if (getrlimit(RLIMIT_FSIZE, &size) == 0 && size.rlim_cur != RLIM_INFINITY) {
+            struct rlimit any_size = {RLIM_INFINITY, RLIM_INFINITY};
+            if (setrlimit(RLIMIT_FSIZE, &any_size) != 0) { size.rlim_cur = size.rlim_max; setrlimit(RLIMIT_FSIZE, &size); }
+        }
+    }
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -13,6 +13,10 @@ public struct FileStatus: Sendable, Equatable {
     public var device: UInt64
     public var inode: UInt64
     public var links: UInt64
+    public init(kind: Kind, uid: UInt32, gid: UInt32, mode: UInt32, size: Int64, device: UInt64, inode: UInt64, links: UInt64) {
+        self.kind = kind; self.uid = uid; self.gid = gid; self.mode = mode; self.size = size; self.device = device
+        self.inode = inode; self.links = links
+    }
 }
 
 /// Files under user-writable trees are reached through directory fds, never by following a symlink
@@ -114,22 +118,29 @@ extension LiveSystem {
     /// mkdir without following symlinks; sets owner and exact mode (umask-independent) on a new directory.
     /// An existing directory is accepted only if it is a real directory (not a symlink). With an owner, the
     /// directory is built under a private name and renamed into place (RENAME_NOREPLACE), so a concurrent launch
-    /// never sees it half made (root-owned, mode 0700) and two launches never both "create" it.
+    /// never sees it half made (root-owned, mode 0700) and two launches never both "create" it. Without an owner
+    /// (made as the acting user) the mode is changed only where mkdir did not already give it: a chmod by a user
+    /// outside the directory's group silently drops the setgid bit it inherited, and with it the NM group below.
+    /// Whatever fails after the mkdir removes the new directory again.
     @discardableResult
     public func makeDirectory(_ path: String, mode: UInt32, owner: (UInt32, UInt32)?, code: ExitCode) throws(RuntimeError) -> DirectoryOutcome {
         try withParent(path, code: code) { (dirfd, name) throws(RuntimeError) in
             let staging = owner == nil ? name : ".kyr-new-\(getpid())-\(name)".prefix(255).description
-            if mkdirat(dirfd, staging, 0o700) != 0 {
+            let initialMode: mode_t = owner == nil ? mode & 0o777 : 0o700
+            if mkdirat(dirfd, staging, initialMode) != 0 {
                 guard errno == EEXIST else { throw RuntimeError(code, "mkdir \(path): \(Self.errnoText(errno))", errno: errno) }
                 if owner == nil { return try Self.openExisting(dirfd, name, path, code) }
                 _ = unlinkat(dirfd, staging, AT_REMOVEDIR)   // debris of a crashed launcher with our pid
-                guard mkdirat(dirfd, staging, 0o700) == 0 else { throw RuntimeError(code, "mkdir \(path): \(Self.errnoText(errno))", errno: errno) }
+                guard mkdirat(dirfd, staging, initialMode) == 0 else { throw RuntimeError(code, "mkdir \(path): \(Self.errnoText(errno))", errno: errno) }
             }
-            let fd = try Self.check(kyr_openat(dirfd, staging, O_RDONLY | O_DIRECTORY, 0), code, "open directory \(path)")
-            var failure: Int32 = 0
-            if let owner, fchown(fd, owner.0, owner.1) != 0 { failure = errno }
-            if failure == 0, fchmod(fd, mode) != 0 { failure = errno }
-            close(fd)
+            let fd = kyr_openat(dirfd, staging, O_RDONLY | O_DIRECTORY, 0)
+            var failure: Int32 = fd < 0 ? -fd : 0
+            if failure == 0, let owner, fchown(fd, owner.0, owner.1) != 0 { failure = errno }
+            if failure == 0 {
+                var st = stat()
+                if fstat(fd, &st) != 0 { failure = errno } else if owner != nil || st.st_mode & 0o7777 != mode, fchmod(fd, mode) != 0 { failure = errno }
+            }
+            if fd >= 0 { close(fd) }
             if failure != 0 {
                 _ = unlinkat(dirfd, staging, AT_REMOVEDIR)
                 throw RuntimeError(code, "set owner and mode of \(path): \(Self.errnoText(failure))", errno: failure)
@@ -181,6 +192,16 @@ extension LiveSystem {
         try withParent(path, code: code) { (dirfd, name) throws(RuntimeError) in
             if unlinkat(dirfd, name, 0) != 0, errno != ENOENT {
                 throw RuntimeError(code, "unlink \(path): \(Self.errnoText(errno))", errno: errno)
+            }
+        }
+    }
+
+    /// rmdir without following symlinks. Gone already, or not empty, is not an error: the caller only takes back
+    /// what is still exactly what it made.
+    public func removeEmptyDirectory(_ path: String, code: ExitCode) throws(RuntimeError) {
+        try withParent(path, code: code) { (dirfd, name) throws(RuntimeError) in
+            if unlinkat(dirfd, name, AT_REMOVEDIR) != 0, errno != ENOENT, errno != ENOTEMPTY, errno != EEXIST {
+                throw RuntimeError(code, "rmdir \(path): \(Self.errnoText(errno))", errno: errno)
             }
         }
     }

@@ -68,4 +68,14 @@ extension LiveSystem {
     public func threadCount() -> Int32 { kyr_thread_count() }
 
     public func capabilityNameIsValid(_ name: String) -> Bool { kyr_cap_valid_name(name) == 1 }
+
+    /// Soft limits on open files and on the size of a written file (nil: unlimited).
+    public func softLimits() -> (openFiles: UInt64?, fileSize: UInt64?) {
+        func soft(_ resource: __rlimit_resource_t) -> UInt64? {
+            var limit = rlimit()
+            guard getrlimit(resource, &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }   // RLIM_INFINITY
+            return UInt64(limit.rlim_cur)
+        }
+        return (soft(__rlimit_resource_t(RLIMIT_NOFILE.rawValue)), soft(__rlimit_resource_t(RLIMIT_FSIZE.rawValue)))
+    }
 }

@@ -7,7 +7,7 @@ extension LiveSystem {
     /// opened with the run-as user's identity (the user must be able to read the layer), then mounted as root.
     public func mountSquashfs(_ file: String, at target: String, openAs user: (uid: UInt32, gid: UInt32, groups: [UInt32]),
                               code: ExitCode) throws(RuntimeError) {
-        let fd = try withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) -> Int32 in
+        let fd = try withIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) -> Int32 in
             try Self.check(kyr_open_nofollow(file, O_RDONLY, 0), code, "open image layer \(file) as uid \(user.uid)")
         }
         defer { close(fd) }

@@ -9,6 +9,7 @@ extension LiveSystem {
     public struct RemoveReport: Sendable, Equatable {
         public var removed = 0
         public var failures: [String] = []
+        public init() {}
     }
 
     /// Removes `path` (file, symlink or tree). A missing path is not an error (Hadoop's delete semantics).

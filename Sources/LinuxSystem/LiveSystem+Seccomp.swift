@@ -6,6 +6,7 @@ import RuntimeBase
 public struct CompiledSeccomp: Sendable {
     public let instructions: Int
     public let unknownSyscalls: [String]
+    public init(instructions: Int, unknownSyscalls: [String]) { self.instructions = instructions; self.unknownSyscalls = unknownSyscalls }
 }
 
 public enum SeccompAction: Int32, Sendable {

@@ -7,12 +7,13 @@ import YarnContract
 public enum NetworkMode: String, Sendable, Equatable {
     case host, none, routed
 
-    /// The mode for one container: the launch context's request (if allowed) or the configured default, which
-    /// is `host` for runc/runsc and `routed` for kata and shim runtimes when a range is configured.
+    /// The mode for one container: the launch context's request (if allowed) or the configured mode. Without one,
+    /// the safer choice the node allows: `routed` for every sandbox once a range is configured (tenants apart,
+    /// NodeManager ports closed); without a range `host`, and `none` for Kata, whose VM cannot share the host's.
+    /// `none` (no sandbox) always has the node's network.
     public static func resolve(runtime: String, requested: String?, settings: NetworkSettings) throws(RuntimeError) -> NetworkMode {
-        let isVMOrShim = runtime == "kata" || runtime.hasPrefix("shim:")
-        var fallback: NetworkMode = .host
-        if isVMOrShim { fallback = settings.range != nil ? .routed : (runtime == "kata" ? .none : .host) }
+        var fallback: NetworkMode = settings.range != nil ? .routed : (runtime == "kata" ? .none : .host)
+        if runtime == "none" { fallback = .host }
         let configured = settings.mode.flatMap(NetworkMode.init(rawValue:)) ?? fallback
         var mode = configured
         if let requested, !requested.isEmpty, requested != "default" {
@@ -23,6 +24,9 @@ public enum NetworkMode: String, Sendable, Equatable {
                 throw RuntimeError(.invalidArgumentNumber, "network \(requested) is not allowed by [kata] network.allowed")
             }
             mode = asked
+        }
+        if mode != .host, runtime == "none" {
+            throw RuntimeError(.runcSetupFailed, "runtime none runs on the host: it has no network of its own (network \(mode.rawValue) needs a sandbox)")
         }
         if mode == .host, runtime == "kata" {
             throw RuntimeError(.runcSetupFailed, "a Kata VM cannot share the host's network namespace: set [kata] network=routed and network.range")

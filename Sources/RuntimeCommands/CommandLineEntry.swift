@@ -20,6 +20,7 @@ public enum CommandLineEntry {
             let context = try SetupCheck.run(system: system, overrideConfig: configOverride)
             let request = try ArgvDecoder.decode(argv)
             try system.becomeRoot()
+            try SetupCheck.requireWorkableLimits(system: system)
             return try Dispatcher(context: context).run(request)
         } catch {
             system.writeStandardError("Nonzero exit code=\(error.code.rawValue), error message='\(error.description)'")

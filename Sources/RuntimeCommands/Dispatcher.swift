@@ -7,7 +7,7 @@ import YarnContract
 /// Thin mapping from a decoded request to one use case.
 struct Dispatcher {
     let context: RuntimeContext
-    var system: LiveSystem { context.system }
+    var system: any System { context.system }
 
     func run(_ request: YarnRequest) throws(RuntimeError) -> Int32 {
         switch request {

@@ -38,7 +38,7 @@ public struct ContainerAdmin {
         if context.system.processExists(record.launcherPid) {
             try RuntimeSelection.driver(named: record.runtime, context: context).delete(id: id)
         } else {
-            try GarbageCollector(context: context).reclaim(id, runtime: record.runtime, store: try store)   // network too
+            try GarbageCollector(context: context).reclaim(id, record: record, runtime: record.runtime, store: try store)   // network too
         }
     }
 }

@@ -14,7 +14,7 @@ import YarnContract
 /// `<state-root>/netns/tunnel-<key>` holding the device's ifindex, stale as soon as the device is re-created.
 struct ContainerTunnel {
     let network: ContainerNetwork
-    var system: LiveSystem { network.system }
+    var system: any System { network.system }
     var plan: TunnelPlan { TunnelPlan(settings: network.settings) }
 
     func marker(_ application: ApplicationId) throws(RuntimeError) -> AbsolutePath {

@@ -6,7 +6,8 @@ import YarnContract
 /// with the user's identity, so the kernel allows exactly what the user could delete. Nothing is followed: a
 /// symlink or hard link inside the tree is unlinked, never traversed, and a directory swapped during the walk is
 /// detected. Missing paths are not errors. With an empty subdir the base dir itself goes, its final rmdir as the
-/// NodeManager (whose directory holds it).
+/// NodeManager (whose directory holds it). Every target must lie in the user's part of Hadoop's layout beneath a
+/// checked NodeManager root (`NodeManagerRoots.checkUserPath`): nothing else on the node can be named.
 public struct DeleteAsUser {
     let context: RuntimeContext
 
@@ -15,8 +16,10 @@ public struct DeleteAsUser {
     public func run(users: UserPair, subdirectory: String, baseDirectories: [String]) throws(RuntimeError) -> Int32 {
         let system = context.system
         let user = try UserPolicy.validate(users.runAsUser, in: context)
+        let roots = NodeManagerRoots(context: context)
         let asUser = { (path: AbsolutePath) throws(RuntimeError) in
-            try system.withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
+            try roots.checkUserPath(path, user: users.yarnUser.value, code: .generalFailure)
+            try system.withIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
                 _ = try system.removeTree(path.value, code: .generalFailure)
             }
         }
@@ -42,8 +45,9 @@ public struct DeleteAsUser {
                 var target = base
                 for part in relative { target = try target.appending(part) }
                 if relative.isEmpty {
+                    try roots.checkUserPath(base, user: users.yarnUser.value, code: .generalFailure)
                     try removeContents(of: base, user: user)
-                    try context.asNodeManager { () throws(RuntimeError) in try system.removeTree(base.value, code: .generalFailure) }
+                    _ = try context.asNodeManager { () throws(RuntimeError) in try system.removeTree(base.value, code: .generalFailure) }
                 } else {
                     try asUser(target)
                 }
@@ -58,7 +62,7 @@ public struct DeleteAsUser {
 
     func removeContents(of directory: AbsolutePath, user: UserRecord) throws(RuntimeError) {
         let system = context.system
-        try system.withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
+        try system.withIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
             for name in try system.listDirectory(directory.value, code: .generalFailure) {
                 _ = try system.removeTree(try directory.appending(name).value, code: .generalFailure)
             }

@@ -5,7 +5,7 @@ import RuntimeBase
 /// Materialises a plan's `EtcView` in the bundle: `<bundle>/etc` (root, 0755) with the generated files copied in
 /// (0644) and one symlink for every other entry of the source `/etc`, taken when the container is launched.
 enum EtcViewWriter {
-    static func write(_ view: EtcView, system: LiveSystem) throws(RuntimeError) {
+    static func write(_ view: EtcView, system: any System) throws(RuntimeError) {
         let directory = view.directory.value
         try system.makeDirectory(directory, mode: 0o755, owner: (0, 0), code: .runcSetupFailed)
         for (name, source) in view.files.sorted(by: { $0.key < $1.key }) {

@@ -9,7 +9,8 @@ enum HostFactsProbe {
     static func gather(for request: LaunchRequest, user: UserRecord, context: RuntimeContext,
                        seccomp: OCISeccomp?) throws(RuntimeError) -> HostFacts {
         let system = context.system
-        var candidates: [String] = context.kata.hostDirectories + context.kata.readOnlyMounts + context.kata.readWriteMounts
+        let writable = context.kata.readWriteMounts(for: request.users.runAsUser.value)
+        var candidates: [String] = context.kata.hostDirectories + context.kata.readOnlyMounts + writable.shared
         for local in request.localDirectories {
             candidates.append(local.value + "/usercache/" + request.users.yarnUser.value + "/filecache")
             candidates.append(local.value + "/filecache")
@@ -18,8 +19,18 @@ enum HostFactsProbe {
         for candidate in candidates {
             if let path = try? AbsolutePath(candidate), system.pathExists(path.value) { existing.insert(path) }
         }
+        // A tenant's own writable directory must be a real directory of that user, reached without symlinks:
+        // otherwise one tenant could point the mount at another's files. Missing: not mounted, like the others.
+        for own in writable.own {
+            let path = try AbsolutePath(own, code: .invalidRWMount)
+            guard let status = try system.fileStatus(path.value, code: .invalidRWMount) else { continue }
+            guard status.kind == .directory, status.uid == user.uid else {
+                throw RuntimeError(.invalidRWMount, "[kata] rw-mounts: \(path) is not a directory owned by \(user.name)")
+            }
+            existing.insert(path)
+        }
         // A typo in ro-mounts/rw-mounts would otherwise only show up later as a missing file inside the sandbox.
-        for configured in context.kata.readOnlyMounts + context.kata.readWriteMounts {
+        for configured in context.kata.readOnlyMounts + writable.shared + writable.own {
             if let path = try? AbsolutePath(configured), !existing.contains(path) {
                 system.writeStandardError("warning: [kata] mount \(configured) does not exist on this host; not mounted")
             }

@@ -6,10 +6,10 @@ import YarnContract
 /// per-container upper dir. Everything lives under `<container dir>/image` and is unmounted when the container
 /// ends; the state-dir removal refuses to cross a mount, so a failed unmount can never delete image contents.
 struct ImageMounts {
-    let system: LiveSystem
+    let system: any System
     let directory: AbsolutePath
 
-    init(system: LiveSystem, containerDirectory: AbsolutePath) throws(RuntimeError) {
+    init(system: any System, containerDirectory: AbsolutePath) throws(RuntimeError) {
         self.system = system
         directory = try containerDirectory.appending("image")
     }

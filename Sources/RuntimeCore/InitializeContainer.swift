@@ -20,6 +20,9 @@ public struct InitializeContainer {
         guard let program = request.command.first, program.hasPrefix("/"), !program.split(separator: "/").contains("..") else {
             throw RuntimeError(.initializeUserFailed, "localizer command must start with an absolute program path")
         }
+        let roots = NodeManagerRoots(context: context)
+        try roots.check(request.localDirectories, code: .initializeUserFailed)
+        try roots.check(request.logDirectories, code: .couldNotCreateAppLogDirectories)
         for local in request.localDirectories {
             try system.makeDirectory(try local.appending("usercache").value, mode: 0o755,
                                      owner: (context.nodeManagerUID, context.nodeManagerGID), code: .initializeUserFailed)
@@ -36,7 +39,7 @@ public struct InitializeContainer {
         }
         // The app dirs are made by the user, so nothing is created where the user could not create it.
         var primary: AbsolutePath?
-        try system.withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
+        try system.withIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
             for local in request.localDirectories {
                 let userDir = try local.appending("usercache").appending(yarnUser)
                 do throws(RuntimeError) {

@@ -8,7 +8,7 @@ struct NetworkTools {
     static let ip = "/usr/sbin/ip"
     static let nft = "/usr/sbin/nft"
     static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
-    let system: LiveSystem
+    let system: any System
 
     func ensureInstalled() throws(RuntimeError) {
         for (tool, package) in [(Self.ip, "iproute2"), (Self.nft, "nftables")] {

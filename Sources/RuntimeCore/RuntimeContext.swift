@@ -1,17 +1,26 @@
 import HadoopConfig
 import LinuxSystem
 import RuntimeBase
+import RuntimeDrivers
 import YarnContract
 
 /// Everything a use case needs, established once by `SetupCheck` after the Hadoop start-up checks passed.
 public struct RuntimeContext: Sendable {
-    public let system: LiveSystem
+    public let system: any System
     public let config: ExecutorConfig
     public let configPath: String
     /// The NodeManager's identity: the caller's real uid and the configured NM group.
     public let nodeManagerUID: UInt32
     public let nodeManagerGID: UInt32
     public let executablePath: String
+    /// Builds the driver for a runtime name instead of `RuntimeSelection` (unit tests of the use cases).
+    public var driverOverride: (@Sendable (String) throws(RuntimeError) -> any RuntimeDriver)?
+
+    public init(system: any System, config: ExecutorConfig, configPath: String, nodeManagerUID: UInt32, nodeManagerGID: UInt32,
+                executablePath: String, driverOverride: (@Sendable (String) throws(RuntimeError) -> any RuntimeDriver)? = nil) {
+        self.system = system; self.config = config; self.configPath = configPath; self.nodeManagerUID = nodeManagerUID
+        self.nodeManagerGID = nodeManagerGID; self.executablePath = executablePath; self.driverOverride = driverOverride
+    }
 
     public var kata: KataSection { config.kata }
 
@@ -32,6 +41,6 @@ public struct RuntimeContext: Sendable {
 
     /// Runs `body` as the NodeManager (files the NM hands over or reads back: scripts, tokens, pid files).
     public func asNodeManager<R>(_ body: () throws(RuntimeError) -> R) throws(RuntimeError) -> R {
-        try system.withEffectiveIdentity(uid: nodeManagerUID, gid: nodeManagerGID, groups: [nodeManagerGID], body)
+        try system.withIdentity(uid: nodeManagerUID, gid: nodeManagerGID, groups: [nodeManagerGID], body)
     }
 }

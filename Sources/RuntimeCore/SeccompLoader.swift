@@ -20,7 +20,7 @@ enum SeccompLoader {
         return profile
     }
 
-    static func compile(_ profile: OCISeccomp, system: LiveSystem) throws(RuntimeError) -> CompiledSeccomp {
+    static func compile(_ profile: OCISeccomp, system: any System) throws(RuntimeError) -> CompiledSeccomp {
         func action(_ a: OCISeccomp.Action) -> SeccompAction {
             switch a {
             case .allow: return .allow

@@ -12,7 +12,7 @@ public enum SetupCheck {
     public static let maxConfigBytes = 1 << 20
 
     /// `overrideConfig` is honoured only for a root caller of a non-setuid execution (tests, operators).
-    public static func run(system: LiveSystem, overrideConfig: String?) throws(RuntimeError) -> RuntimeContext {
+    public static func run(system: any System, overrideConfig: String?) throws(RuntimeError) -> RuntimeContext {
         let caller = system.caller()
         let exe = try system.executablePath()
         let path: String
@@ -61,8 +61,23 @@ public enum SetupCheck {
         }
     }
 
+    /// The floors below which an operation could fail half way and leave privileged debris: the caller chooses our
+    /// limits, and where root cannot raise them (C prologue) the operation is refused before it touches anything.
+    public static let minimumOpenFiles: UInt64 = 64
+    public static let minimumFileSize: UInt64 = 64 << 20
+
+    public static func requireWorkableLimits(system: any System) throws(RuntimeError) {
+        let limits = system.softLimits()
+        if let files = limits.openFiles, files < minimumOpenFiles {
+            throw RuntimeError(.generalFailure, "open-file limit (RLIMIT_NOFILE) is \(files); at least \(minimumOpenFiles) needed")
+        }
+        if let size = limits.fileSize, size < minimumFileSize {
+            throw RuntimeError(.generalFailure, "file-size limit (RLIMIT_FSIZE) is \(size) bytes; at least \(minimumFileSize) needed")
+        }
+    }
+
     /// `<realpath of binary dir>/../etc/hadoop/container-executor.cfg`, Hadoop's default layout.
-    static func defaultConfigPath(executable: String, system: LiveSystem) throws(RuntimeError) -> String {
+    static func defaultConfigPath(executable: String, system: any System) throws(RuntimeError) -> String {
         let binDir = try AbsolutePath(executable, code: .invalidConfigFile).parent
         guard let resolved = system.realPath(binDir.parent.value + "/etc/hadoop") else {
             throw RuntimeError(.invalidConfigFile, "configuration directory \(binDir.parent.value)/etc/hadoop not found")
@@ -71,7 +86,7 @@ public enum SetupCheck {
     }
 
     /// The file and every ancestor up to, not including, `/`: owned by root, not group- or other-writable.
-    static func checkConfigPermissions(_ path: String, system: LiveSystem) throws(RuntimeError) {
+    static func checkConfigPermissions(_ path: String, system: any System) throws(RuntimeError) {
         var current = try AbsolutePath(path, code: .invalidConfigFile)
         while current.value != "/" {
             guard let status = try system.fileStatus(current.value, code: .invalidConfigFile) else {
@@ -85,7 +100,7 @@ public enum SetupCheck {
     }
 
     /// Hadoop's `check_executor_permissions`.
-    static func checkExecutable(_ exe: String, nmGID: UInt32, system: LiveSystem) throws(RuntimeError) {
+    static func checkExecutable(_ exe: String, nmGID: UInt32, system: any System) throws(RuntimeError) {
         guard let status = try system.fileStatus(exe, code: .invalidContainerExecPermissions) else {
             throw RuntimeError(.invalidContainerExecPermissions, "cannot stat \(exe)")
         }

@@ -7,8 +7,10 @@ import YarnContract
 ///
 /// A pid we launched maps to its container, and the signal goes through the runtime to the container's init
 /// (kyr-init forwards it to the workload's process group): that works for every runtime, VMs included, where
-/// the host pid is not the workload. Any other pid gets Hadoop's semantics: `kill(-pid, sig)` with the run-as
-/// user's identity, 9 when the group is gone.
+/// the host pid is not the workload. Any other pid must be a live process whose real uid is the run-as user
+/// (checked through a pidfd); it then gets Hadoop's semantics, `kill(-pid, sig)`, from a child that has become
+/// that user for good. pid 1, negative pids and everything not the user's answer 9, as a gone process does, so
+/// the NodeManager learns nothing about other users' processes.
 public struct SignalContainer {
     let context: RuntimeContext
 
@@ -16,18 +18,14 @@ public struct SignalContainer {
 
     public func signalPid(users: UserPair, pid: Int32, signal: Int32) throws(RuntimeError) -> ExitCode {
         let user = try UserPolicy.validate(users.runAsUser, in: context)
-        guard pid > 0 else { return .invalidContainerPid }
+        guard pid > 1 else { return .invalidContainerPid }
         guard (0...64).contains(signal) else { throw RuntimeError(.unableToSignalContainer, "invalid signal \(signal)") }
         let store = StateStore(system: context.system, root: try context.stateRoot)
         if let record = try store.all().first(where: { $0.pid == pid && $0.uid == user.uid }) {
             return try signalRecord(record, signal: signal)
         }
-        return try context.system.withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) -> ExitCode in
-            // Hadoop: any failure of the kill(-pid, 0) probe (gone, or not this user's group) is 9.
-            guard (try? context.system.sendSignal(0, to: -pid)) == true else { return .invalidContainerPid }
-            if signal == 0 { return .success }
-            return try context.system.sendSignal(signal, to: -pid) ? .success : .invalidContainerPid
-        }
+        guard let owner = context.system.processOwner(pid), owner.realUID == user.uid else { return .invalidContainerPid }
+        return try context.system.signalAsUser(uid: user.uid, gid: user.gid, groups: user.groups, pid: pid, signal: signal)
     }
 
     public func signalContainer(_ id: ContainerId, signal: Int32) throws(RuntimeError) -> ExitCode {

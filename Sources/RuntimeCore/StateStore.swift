@@ -5,10 +5,10 @@ import YarnContract
 
 /// The container index under the state root. Directories are root-owned 0700: tenants never see it.
 public struct StateStore: Sendable {
-    let system: LiveSystem
+    let system: any System
     public let root: AbsolutePath
 
-    public init(system: LiveSystem, root: AbsolutePath) { self.system = system; self.root = root }
+    public init(system: any System, root: AbsolutePath) { self.system = system; self.root = root }
 
     var containers: AbsolutePath { get throws(RuntimeError) { try root.appending("containers") } }
 

@@ -14,6 +14,7 @@ public struct SyncYarnSysfs {
         guard context.config.features.yarnSysfs else { throw RuntimeError(.featureDisabled, "Feature disabled: yarn sysfs") }
         let system = context.system
         let user = try UserPolicy.validate(users.runAsUser, in: context)
+        try NodeManagerRoots(context: context).check(localDirectories, code: .generalFailure)
         var copied = 0
         for local in localDirectories {
             let source = try local.appending("nmPrivate").appending(applicationId.value).appending("sysfs").appending("app.json")
@@ -22,7 +23,7 @@ public struct SyncYarnSysfs {
                 try system.readFile(source.value, maxBytes: 16 << 20, code: .generalFailure)
             }
             let appDir = try local.appending("usercache").appending(users.yarnUser.value).appending("appcache").appending(applicationId.value)
-            try system.withEffectiveIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
+            try system.withIdentity(uid: user.uid, gid: user.gid, groups: user.groups) { () throws(RuntimeError) in
                 guard try system.fileStatus(appDir.value)?.kind == .directory else { return }
                 for container in try system.listDirectory(appDir.value, code: .generalFailure) {
                     let sysfs = try appDir.appending(container).appending("sysfs")

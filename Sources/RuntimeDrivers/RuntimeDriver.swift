@@ -59,5 +59,7 @@ public struct RuntimeState: Sendable, Equatable {
     public enum Status: String, Sendable { case creating, created, running, paused, stopped, unknown }
     public var status: Status
     public var pid: Int32?
-    public init(status: Status, pid: Int32?) { self.status = status; self.pid = pid }
+    /// How a stopped container ended (128+signal for a signal death), when the runtime still knows.
+    public var exitStatus: Int32?
+    public init(status: Status, pid: Int32?, exitStatus: Int32? = nil) { self.status = status; self.pid = pid; self.exitStatus = exitStatus }
 }

@@ -7,14 +7,14 @@ import SwiftProtobuf
 public final class TTRPCClient {
     public let socketPath: String
     public let peer: PeerCredentials
-    private let system: LiveSystem
+    private let system: any System
     private var fd: Int32
     private var nextStreamID: UInt32 = 1
     /// Bytes read past the end of the last frame (the peer may answer in one write or several).
     private var pending: [UInt8] = []
 
     /// Connects; when `requirePeerUid` is set, refuses a server running as anyone else (a hijacked socket path).
-    public init(socketPath: String, requirePeerUid: UInt32? = nil, system: LiveSystem = LiveSystem()) throws(TTRPCError) {
+    public init(socketPath: String, requirePeerUid: UInt32? = nil, system: any System = LiveSystem()) throws(TTRPCError) {
         self.socketPath = socketPath
         self.system = system
         let connected: Int32

@@ -87,17 +87,19 @@ import YarnContract
         #expect(NetworkSettings().runscStack == "auto" && NetworkSettings().range == nil)
     }
 
-    @Test("modes: host for runc/runsc, routed for kata and shims when a range exists; requests need network.allowed")
+    @Test("modes: routed for every sandbox when a range exists, else host (none for kata); requests need network.allowed")
     func modes() throws {
         let routedRange = try Self.settings()
-        #expect(try NetworkMode.resolve(runtime: "runc", requested: nil, settings: routedRange) == .host)
-        #expect(try NetworkMode.resolve(runtime: "runsc", requested: nil, settings: routedRange) == .host)
+        #expect(try NetworkMode.resolve(runtime: "runc", requested: nil, settings: routedRange) == .routed)
+        #expect(try NetworkMode.resolve(runtime: "runsc", requested: nil, settings: routedRange) == .routed)
+        #expect(try NetworkMode.resolve(runtime: "none", requested: nil, settings: routedRange) == .host)
+        #expect(try NetworkMode.resolve(runtime: "runc", requested: nil, settings: NetworkSettings()) == .host)
         #expect(try NetworkMode.resolve(runtime: "kata", requested: nil, settings: routedRange) == .routed)
         #expect(try NetworkMode.resolve(runtime: "shim:containerd-shim-runc-v2", requested: nil, settings: routedRange) == .routed)
         #expect(try NetworkMode.resolve(runtime: "shim:runc", requested: nil, settings: NetworkSettings()) == .host)
         #expect(try NetworkMode.resolve(runtime: "kata", requested: nil, settings: NetworkSettings()) == .none)
-        #expect(throws: RuntimeError.self) { try NetworkMode.resolve(runtime: "runc", requested: "routed", settings: routedRange) }
-        let allowed = try Self.settings("  network.allowed=routed,none")
+        #expect(throws: RuntimeError.self) { try NetworkMode.resolve(runtime: "runc", requested: "host", settings: routedRange) }
+        let allowed = try Self.settings("  network=host\n  network.allowed=routed,none")
         #expect(try NetworkMode.resolve(runtime: "runsc", requested: "routed", settings: allowed) == .routed)
         #expect(try NetworkMode.resolve(runtime: "runsc", requested: "default", settings: allowed) == .host)
         #expect(throws: RuntimeError.self) { try NetworkMode.resolve(runtime: "runc", requested: "bridge", settings: allowed) }

@@ -19,8 +19,11 @@ _Noreturn void kyr_exit_now(int code);     // flush stdio, then exit            
 int kyr_getresuid(uid_t *r, uid_t *e, uid_t *s);
 int kyr_getresgid(gid_t *r, gid_t *e, gid_t *s);
 int kyr_become_root(void);                                    // setgroups({0}) → setresgid(0) → setresuid(0)
-int kyr_set_effective(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups); // reversible (saved uid stays 0)
-int kyr_restore_root(void);                                   // undo kyr_set_effective
+// Acting as a user or the NM: every uid and gid theirs, capabilities kept only as permitted (no nesting).
+int kyr_assume_identity(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
+void kyr_return_to_root(void);                                // checked; a failure ends the process with 6
+int kyr_signal_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, pid_t pid, int sig); // Hadoop exit code
+int kyr_process_owner(pid_t pid, uid_t *real_uid, pid_t *pgid);  // through a pidfd; -ESRCH when gone
 int kyr_caller_in_group(gid_t gid);                           // real gid or supplementary groups; 1/0
 int kyr_lookup_user(const char *name, uid_t *uid, gid_t *gid, char *home, size_t home_len);
 int kyr_lookup_group(const char *name, gid_t *gid);
@@ -32,7 +35,7 @@ int kyr_close_range_cloexec(unsigned first);
 int kyr_cap_valid_name(const char *name);  // 1 when libcap knows the CAP_* name
 int kyr_cap_last(void);                     // highest capability number this kernel knows
 
-// ---- seccomp.c: compile in the parent with libseccomp; the child only loads the BPF ----
+// ---- seccomp.c: compile profiles with libseccomp, so a bundle only ever carries one this kernel accepts ----
 typedef struct kyr_bpf { void *filter; unsigned short len; } kyr_bpf;
 typedef struct kyr_seccomp kyr_seccomp;
 enum { KYR_SCMP_ALLOW = 0, KYR_SCMP_ERRNO = 1, KYR_SCMP_KILL_PROCESS = 2, KYR_SCMP_TRAP = 3, KYR_SCMP_LOG = 4,
@@ -60,9 +63,9 @@ typedef struct kyr_spawn_attr {
     uid_t uid; gid_t gid; const gid_t *groups; size_t ngroups;
     int drop_caps;                  // 1: clear bounding, ambient and all capability sets
     int no_new_privs;
-    const kyr_bpf *seccomp;         // NULL: none
     int ignore_hup;                 // keep SIGHUP/SIGPIPE ignored across exec (survive a NodeManager restart)
     int umask;                      // -1: inherit (ours is 027); runtimes get 022 so the dirs they make are traversable
+    int mask_proc_sys_net;          // 1: private mount namespace with an empty /proc/sys/net (runsc's netstack check)
 } kyr_spawn_attr;
 // Returns the child pid, or -(stage*1000 + errno) when the child failed before exec, or -errno when fork failed.
 pid_t kyr_spawn(const kyr_spawn_attr *attr);

@@ -15,13 +15,13 @@ public struct OCICLIDriver: RuntimeDriver {
     /// `host`, `none` or `sandbox` (runsc's --network flag; `sandbox` = netstack in the namespace the bundle
     /// names, for routed networking); runc follows the bundle's namespaces.
     public let network: String
-    let system: LiveSystem
+    let system: any System
     /// How long `start` waits for the runtime to write the init pid before giving up.
     let startTimeoutMilliseconds: Int
 
     public var name: String { flavor.rawValue }
 
-    public init(flavor: Flavor, binary: AbsolutePath, stateRoot: AbsolutePath, network: String, system: LiveSystem,
+    public init(flavor: Flavor, binary: AbsolutePath, stateRoot: AbsolutePath, network: String, system: any System,
                 startTimeoutMilliseconds: Int = 120_000) {
         self.flavor = flavor; self.binary = binary; self.stateRoot = stateRoot; self.network = network
         self.system = system; self.startTimeoutMilliseconds = startTimeoutMilliseconds
@@ -55,9 +55,12 @@ public struct OCICLIDriver: RuntimeDriver {
         var arguments = globalArguments
         if flavor == .runc { arguments += ["--log", try request.workDirectory.appending("runc.log").value] }
         arguments += ["run", "--bundle", request.bundle.value, "--pid-file", pidFile.value, request.id.value]
-        let supervisor = try system.spawn(SpawnRequest(
+        var run = SpawnRequest(
             path: binary.value, arguments: arguments, environment: Self.environment, fdMap: request.stdio,
-            workingDirectory: request.bundle.value, newSession: true, ignoreHangup: true, umask: 0o022), code: .runcRunFailed)
+            workingDirectory: request.bundle.value, newSession: true, ignoreHangup: true, umask: 0o022)
+        // runsc's own netstack in the container's namespace: Debian's runsc would take it for the root namespace.
+        run.maskProcSysNet = flavor == .runsc && network == "sandbox"
+        let supervisor = try system.spawn(run, code: .runcRunFailed)
         let spawnedAt = system.monotonicNanoseconds()
         let deadline = spawnedAt + UInt64(startTimeoutMilliseconds) * 1_000_000
         var pause = 1

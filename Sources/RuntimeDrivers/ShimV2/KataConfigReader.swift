@@ -6,7 +6,7 @@ import RuntimeBase
 /// KATA_CONF_FILE), else Kata's own default paths in order. Parsing and checks are pure (`KataRuntimeConfig`,
 /// `KataPreflight` in HadoopConfig); this only touches the files.
 public enum KataConfigReader {
-    public static func load(explicit: String?, system: LiveSystem, runtime: String = "kata") throws(RuntimeError) -> KataRuntimeConfig {
+    public static func load(explicit: String?, system: any System, runtime: String = "kata") throws(RuntimeError) -> KataRuntimeConfig {
         let path: String
         if let explicit {
             guard system.pathExists(explicit) else {
@@ -25,7 +25,7 @@ public enum KataConfigReader {
         }
     }
 
-    public static func devices(for hypervisor: String, system: LiveSystem) -> [String: Bool] {
+    public static func devices(for hypervisor: String, system: any System) -> [String: Bool] {
         Dictionary(uniqueKeysWithValues: KataNeeds.devices(for: hypervisor).map { ($0, system.pathExists($0)) })
     }
 }

@@ -12,7 +12,7 @@ struct ShimBootstrap: Sendable {
     let namespace: String
     let publishBinary: AbsolutePath
     let environment: [String]
-    let system: LiveSystem
+    let system: any System
 
     /// `<shim> -namespace <ns> -id <id> -address <addr> -publish-binary <p> start`; returns the printed address.
     /// cwd = the bundle itself, and no PWD: the daemon and every runc it runs inherit both, and runc resolves the

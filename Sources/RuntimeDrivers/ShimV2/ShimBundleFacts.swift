@@ -17,7 +17,7 @@ struct ShimBundleFacts: Sendable, Equatable {
     /// The bundle asks for a seccomp profile (`linux.seccomp`).
     var seccomp = false
 
-    static func read(bundle: AbsolutePath, id: ContainerId, system: LiveSystem) throws(RuntimeError) -> ShimBundleFacts {
+    static func read(bundle: AbsolutePath, id: ContainerId, system: any System) throws(RuntimeError) -> ShimBundleFacts {
         let path = try bundle.appending("config.json").value
         let bytes = try system.readFile(path, maxBytes: 4 << 20, code: .runcSetupFailed)
         let document: JSONValue

@@ -13,7 +13,7 @@ final class ShimTaskClient {
     /// Deadline for calls that should answer promptly (all but Create and Wait).
     let callTimeoutMilliseconds: Int
 
-    init(socketPath: String, id: String, callTimeoutMilliseconds: Int, system: LiveSystem) throws(TTRPCError) {
+    init(socketPath: String, id: String, callTimeoutMilliseconds: Int, system: any System) throws(TTRPCError) {
         // The shim itself only accepts a peer with its own uid and gid; we insist on the same in return.
         connection = try TTRPCClient(socketPath: socketPath, requirePeerUid: system.effectiveIds().uid, system: system)
         self.id = id

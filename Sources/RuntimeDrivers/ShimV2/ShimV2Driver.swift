@@ -30,10 +30,10 @@ public struct ShimV2Driver: RuntimeDriver {
     public var callTimeoutMilliseconds = 10_000
     /// Create runs `runc create` or boots a VM: much longer.
     public var createTimeoutMilliseconds: Int
-    let system: LiveSystem
+    let system: any System
 
     public init(name: String, shimBinary: AbsolutePath, stateDirectory: AbsolutePath, kataConfigPath: AbsolutePath? = nil,
-                requiresKVM: Bool = false, system: LiveSystem = LiveSystem()) throws(RuntimeError) {
+                requiresKVM: Bool = false, system: any System = LiveSystem()) throws(RuntimeError) {
         self.name = name; self.shimBinary = shimBinary; self.stateDirectory = stateDirectory
         self.kataConfigPath = kataConfigPath; self.requiresKVM = requiresKVM; self.system = system
         mapsRawSignalExits = requiresKVM
@@ -44,7 +44,7 @@ public struct ShimV2Driver: RuntimeDriver {
 
     /// `kata`: Kata Containers' shim, a VM per container.
     public static func kata(shimBinary: AbsolutePath, configPath: AbsolutePath?, stateDirectory: AbsolutePath,
-                            system: LiveSystem = LiveSystem()) throws(RuntimeError) -> ShimV2Driver {
+                            system: any System = LiveSystem()) throws(RuntimeError) -> ShimV2Driver {
         try ShimV2Driver(name: "kata", shimBinary: shimBinary, stateDirectory: stateDirectory, kataConfigPath: configPath,
                          requiresKVM: true, system: system)
     }
@@ -52,7 +52,7 @@ public struct ShimV2Driver: RuntimeDriver {
     /// `shim:<name>` → `<shimDirectory>/containerd-shim-<name>-v2`; `shim:containerd-shim-<name>-v2` names the
     /// binary itself (both spellings select the same shim).
     public static func named(_ runtime: String, shimDirectory: AbsolutePath, stateDirectory: AbsolutePath,
-                             system: LiveSystem = LiveSystem()) throws(RuntimeError) -> ShimV2Driver {
+                             system: any System = LiveSystem()) throws(RuntimeError) -> ShimV2Driver {
         let shim = runtime.hasPrefix("shim:") ? String(runtime.dropFirst(5)) : ""
         guard !shim.isEmpty, shim.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), shim != ".", shim != ".." else {
             throw RuntimeError(.runcSetupFailed, "not a shim runtime name: \(Redact.short(runtime)) (expected shim:<name>)")
@@ -168,7 +168,7 @@ public struct ShimV2Driver: RuntimeDriver {
         case .created: return RuntimeState(status: .created, pid: pid)
         case .running, .pausing: return RuntimeState(status: .running, pid: pid)
         case .paused: return RuntimeState(status: .paused, pid: pid)
-        case .stopped: return RuntimeState(status: .stopped, pid: pid)
+        case .stopped: return RuntimeState(status: .stopped, pid: pid, exitStatus: Int32(bitPattern: response.exitStatus))
         default: return RuntimeState(status: .unknown, pid: pid == 0 ? nil : pid)
         }
     }
