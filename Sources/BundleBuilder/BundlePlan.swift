@@ -1,4 +1,5 @@
 import OCISpec
+import RuntimeBase
 import YarnContract
 
 /// Everything needed to materialise one container's bundle: the spec, and the rootfs skeleton for the host view.
@@ -37,26 +38,21 @@ public struct EtcView: Sendable, Equatable {
 
 /// The YARN directory layout a launch needs (what container-executor's `create_local_dirs` makes).
 public struct LayoutPlan: Sendable, Equatable {
-    public enum Owner: Sendable, Equatable { case runAsUser, nodeManager }
-
     public struct Directory: Sendable, Equatable {
         public var path: AbsolutePath
         public var mode: UInt32
         /// Created as root and chowned to user:NM group (Hadoop's `create_directory_for_user`), or as the user.
         public var chownToUserAndNMGroup: Bool
-        public var failure: RuntimeErrorCode
+        public var failure: ExitCode
     }
 
     public struct Copy: Sendable, Equatable {
         public var source: AbsolutePath
         public var destination: AbsolutePath
         public var mode: UInt32
-        public var failure: RuntimeErrorCode
+        public var failure: ExitCode
     }
 
     public var directories: [Directory]
     public var copies: [Copy]
 }
-
-/// The exit code a failed copy maps to (kept here so the plan stays free of RuntimeBase's error type).
-public typealias RuntimeErrorCode = Int32

@@ -1,3 +1,4 @@
+import RuntimeBase
 import YarnContract
 
 /// What the pure planner needs to know about the host, gathered by RuntimeCore through LinuxSystem.

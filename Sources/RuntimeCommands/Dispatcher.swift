@@ -64,12 +64,6 @@ struct Dispatcher {
         case .gc:
             for line in try GarbageCollector(context: context).run() { system.writeStandardOutput(line) }
             return 0
-        case .help:
-            system.writeStandardOutput(Usage.text)
-            return 0
-        case .version:
-            system.writeStandardOutput(Usage.version)
-            return 0
         case .docker, .launchDockerContainer:
             throw RuntimeError(.featureDisabled, "Feature disabled: docker is not supported by kata-yarn-runtime; request a sandbox with YARN_CONTAINER_RUNTIME_TYPE=kata")
         }

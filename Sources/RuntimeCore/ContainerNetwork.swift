@@ -26,7 +26,7 @@ struct ContainerNetwork {
     /// stack), asked once for every container when the namespace exists; only such a sandbox can use a share of the
     /// node's address.
     func attach(_ request: LaunchRequest, store: StateStore, containerDir: AbsolutePath,
-                kernelStack: (AbsolutePath) throws(RuntimeError) -> Bool) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
+                kernelStack: Bool) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
         guard let range = settings.range else { throw RuntimeError(.invalidConfigFile, "network=routed needs [kata] network.range") }
         try tools.ensureInstalled()
         if settings.sharedPorts != nil { try checkLentPortsReserved() }
@@ -53,7 +53,7 @@ struct ContainerNetwork {
             // Under the tunnel the container's own route and rule ride along (no extra process per launch).
             let tunnelled = settings.tunnel ? TunnelPlan.containerCommands(plan) : []
             try tools.ip(plan.hostCommands + tunnelled, script: try containerDir.appending("net-host.batch"), log: log)
-            if !(try kernelStack(namespace)), plan.share != nil {
+            if !kernelStack, plan.share != nil {
                 // A VM or gVisor's netstack never sees this namespace's rules: no share, and the record says so.
                 plan.share = nil
                 try writeRecord(plan, containerDir: containerDir)

@@ -28,8 +28,6 @@ public enum YarnRequest: Sendable, Equatable {
     case delete(containerId: ContainerId)
     /// Reclaims what containers whose launcher is gone left behind: runtime state, records, network.
     case gc
-    case version
-    case help
 }
 
 public struct UserPair: Sendable, Equatable {

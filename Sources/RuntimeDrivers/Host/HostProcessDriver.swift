@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// `none`: no sandbox, which is what Hadoop's default container runtime gives every container that did not opt
 /// into one. The bundle's process runs on the host as container-executor runs `launch_container.sh`: as the user

@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// Drives an OCI runtime through its command line (runc, runsc). The container runs under a foreground
 /// `<runtime> run` that we spawn and reap: its exit status is the container's, and its `--pid-file` gives the

@@ -2,7 +2,6 @@ import LinuxSystem
 import OCISpec
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// What the driver reads from the bundle's config.json before starting a shim: the annotations that decide
 /// whether the shim makes a new sandbox (one per YARN container, always) and how big a Kata VM it asks for.

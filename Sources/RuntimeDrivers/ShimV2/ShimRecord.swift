@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// What another process needs to reach a running shim: `<stateDirectory>/<id>/shim.json`, root-only, written
 /// atomically. A launcher that died (NodeManager restart, kill -9) leaves it behind, and the next one

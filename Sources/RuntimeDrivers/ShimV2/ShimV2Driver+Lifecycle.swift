@@ -2,7 +2,6 @@ import HadoopConfig
 import LinuxSystem
 import RuntimeBase
 import TTRPC
-import YarnContract
 
 /// Preflight before a shim runs, and the teardown that leaves no shim process, socket, runc state or state dir.
 extension ShimV2Driver {

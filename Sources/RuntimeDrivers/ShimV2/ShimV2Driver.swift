@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import TTRPC
-import YarnContract
 
 /// Runs containers through a containerd shim v2 (`containerd-shim-kata-v2`, `containerd-shim-runc-v2`, …)
 /// spoken to directly over ttrpc: no containerd daemon. Per container: the shim's `start` action spawns one

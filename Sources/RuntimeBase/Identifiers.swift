@@ -1,6 +1,5 @@
-import RuntimeBase
-
-/// NodeManager strings become these types at the edge ("parse, don't validate"): no raw id or path reaches a syscall.
+/// Ids and paths, the types every layer passes around (here, not in YarnContract, so that the generic OCI drivers
+/// need nothing of the YARN contract). NodeManager strings become these types at the edge ("parse, don't validate"): no raw id or path reaches a syscall.
 public struct ContainerId: Sendable, Hashable, CustomStringConvertible {
     public let value: String
     public let applicationId: ApplicationId
@@ -111,5 +110,5 @@ public enum Redact {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    package var isASCIIDigit: Bool { isASCII && isNumber }
 }
