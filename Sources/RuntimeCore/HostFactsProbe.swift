@@ -48,7 +48,8 @@ enum HostFactsProbe {
             existingPaths: existing, initBinary: initBinary, compatLibrary: system.pathExists(compat.value) ? compat : nil,
             seccompProfile: seccomp)
         facts.regularFiles = files
-        if context.kata.allowedRuntimes.contains("kata") || context.kata.defaultRuntime == "kata" || context.kata.userRuntimes.values.contains("kata") {
+        let kata = context.kata
+        if kata.allowedRuntimes.contains("kata") || kata.defaultRuntime == "kata" || kata.optInRuntime == "kata" || kata.userRuntimes.values.contains("kata") {
             // Directories only: a file mounted below a read-only bind cannot be re-bound in Kata (its agent truncates
             // a file bind's target), so such a file keeps the underlying content there.
             facts.hostMountPoints = system.mountPoints().compactMap { point in

@@ -43,7 +43,8 @@ public enum SetupCheck {
     /// guest seccomp, vCPUs, devices). Every reason at once, exit 76 (the code a launch would fail with).
     public static func kata(_ context: RuntimeContext) throws(RuntimeError) {
         let kata = context.kata
-        guard kata.allowedRuntimes.contains("kata") || kata.defaultRuntime == "kata" || kata.userRuntimes.values.contains("kata") else { return }
+        guard kata.allowedRuntimes.contains("kata") || kata.defaultRuntime == "kata" || kata.optInRuntime == "kata"
+              || kata.userRuntimes.values.contains("kata") else { return }
         let system = context.system
         let config = try KataConfigReader.load(explicit: kata.kataConfigPath, system: system)
         let needs = KataNeeds(annotations: BundlePlanner.kataHypervisorAnnotations,
