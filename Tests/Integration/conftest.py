@@ -279,3 +279,13 @@ def make_node(tmp_path_factory):
     for node in nodes:
         subprocess.run(["umount", "-R", "-l", str(node.root)], capture_output=True)
         shutil.rmtree(node.root, ignore_errors=True)
+
+
+@pytest.fixture
+def node(make_node):
+    """A runc node with one prepared launch (`node.launch`) whose script just succeeds."""
+    node = make_node("runc")
+    launch = node.container(2, "")
+    launch.script.write_text(yarn_script(launch.logdir, "true"))
+    node.launch = launch
+    return node
