@@ -1,3 +1,4 @@
+import HadoopConfig
 import BundleBuilder
 import LinuxSystem
 import NetworkPlanner
