@@ -1,5 +1,5 @@
-import HadoopConfig
 import BundleBuilder
+import HadoopConfig
 import LinuxSystem
 import NetworkPlanner
 import OCISpec
