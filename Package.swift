@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "SystemFake", dependencies: ["LinuxSystem", "RuntimeBase", "RuntimeDrivers"], path: "Tests/SystemFake"),
         .testTarget(name: "UseCaseTests", dependencies: ["RuntimeCore", "SystemFake", "HadoopConfig", "NetworkPlanner", "YarnContract", "RuntimeDrivers", "LinuxSystem", "RuntimeBase"]),
         .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner"]),
-        .testTarget(name: "SystemTests", dependencies: ["LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
+        .testTarget(name: "SystemTests", dependencies: ["BundleBuilder", "LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
         .testTarget(name: "TTRPCTests", dependencies: ["TTRPC", "LinuxSystem", "RuntimeBase"]),
     ]
 )

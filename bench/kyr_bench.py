@@ -43,7 +43,7 @@ SPARK_REPEATS = int(os.environ.get("BENCH_SPARK_REPEATS", "1"))
 QUICK = False
 RUNS = WARMUP = SPARK_YARN_RUNS = WORK_SECONDS = REPEATS = 0
 PHASES, CONCURRENCY, RUNTIMES = [], [], []
-BEFORE = SPARK_SCALE = None
+BEFORE = BEFORE_LABEL = SPARK_SCALE = None
 SPARK = TMPFS_VARIANT = True
 OUT = REPO / "bench" / "results" / "latest.json"
 OUT_GIVEN = False
@@ -52,7 +52,7 @@ OUT_GIVEN = False
 def configure(argv=None):
     """Parses the command line (environment variables of earlier versions are the defaults) into the globals."""
     global QUICK, RUNS, WARMUP, SPARK_YARN_RUNS, WORK_SECONDS, REPEATS, PHASES, CONCURRENCY, RUNTIMES, BEFORE, \
-        SPARK_SCALE, SPARK, TMPFS_VARIANT, OUT, OUT_GIVEN
+        BEFORE_LABEL, SPARK_SCALE, SPARK, TMPFS_VARIANT, OUT, OUT_GIVEN
     env = os.environ.get
     ap = argparse.ArgumentParser(prog="kyr_bench.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
@@ -73,6 +73,8 @@ def configure(argv=None):
                     help="latency without the state-root-on-tmpfs variant")
     ap.add_argument("--before", default=env("KYR_BENCH_BEFORE"), metavar="BINARY",
                     help="another kata-yarn-runtime measured interleaved with this build, as 'before'")
+    ap.add_argument("--before-label", default=env("KYR_BENCH_BEFORE_LABEL"), metavar="TEXT",
+                    help="what --before is, for the report (e.g. 'release build of 8aae3a2'); its path is not recorded")
     ap.add_argument("--out", default=env("BENCH_OUT"), help=f"results file (default {OUT.relative_to(REPO)})")
     ap.add_argument("--plan", action="store_true", help="print the plan and stop, touching nothing")
     args = ap.parse_args(argv)
@@ -90,6 +92,7 @@ def configure(argv=None):
     CONCURRENCY = [int(c) for c in args.concurrency.split(",") if c]
     RUNTIMES = [r for r in args.runtimes.split(",") if r]
     BEFORE, SPARK, TMPFS_VARIANT = args.before, not args.no_spark, not args.no_tmpfs_variant
+    BEFORE_LABEL = args.before_label
     OUT_GIVEN = bool(args.out)
     OUT = Path(args.out) if args.out else OUT
     return args
@@ -809,7 +812,8 @@ def main():
     ensure_accounts()
     BASE.mkdir(mode=0o755, parents=True, exist_ok=True)
     results = {"meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "quick": QUICK, "runs": RUNS,
-                        "warmup": WARMUP, "phases": PHASES, "argv": sys.argv, "before_binary": BEFORE,
+                        "warmup": WARMUP, "phases": PHASES, "argv": [a if a != BEFORE else "<before>" for a in sys.argv],
+                        "before": BEFORE_LABEL or ("given" if BEFORE else None),
                         "env": {k: v for k, v in os.environ.items() if k.startswith(("BENCH_", "KYR_"))}}}
     results["machine"] = machine_facts()
     results["versions"] = versions()

@@ -468,11 +468,12 @@ def section_before_after(runs, out):
     runs = [(label, b) for label, b in runs if b and any("before" in e for e in b.get("latency", {}).values())]
     if not runs:
         return
-    out += ["## Before / after the change", "",
-            "*before* = the binary built from the commit under test without the change (`KYR_BENCH_BEFORE`), *after* = "
-            "with it; both installed setuid on identical nodes and measured in the same loop, launch by launch, next "
-            "to the raw runtime. The change only touches the runc/runsc driver, so the shim rows are a control.", ""]
+    out += ["## Before / after", "",
+            "*before* = the binary given to `kyr_bench.py --before` (what it is: below, from `--before-label`), *after* = "
+            "this build; both installed setuid on identical nodes and measured in the same loop, launch by launch, next "
+            "to the raw runtime.", ""]
     for label, b in runs:
+        out += [f"*before* in {label}: {b['meta'].get('before') or 'not described'}.", ""]
         n = next(iter(b["latency"].values()))["ours"]["exit_ms"]["n"]
         out += [f"{label} ({b['meta']['started']}, {n} launches per variant):", "",
                 "| runtime | exit p50 / p95: before | after | raw | NM pid file p50 / p95: before | after | first p50: before | after | raw |",

@@ -25,11 +25,9 @@
 #   --vcores N    YARN vcores of the AM and of each executor (default 1). The binary turns vcores into a CFS quota of
 #                 N CPUs; with spark.task.cpus=N an executor still runs one task at a time, so only the cap changes
 #   --python-no-daemon    spark.python.use.daemon=false for every runtime (to compare runc with runsc's workaround)
-#   --no-runsc-workaround  run runsc with PySpark's default worker daemon. By default runsc applications get
-#                 spark.python.use.daemon=false (and the table marks them runsc*): under runsc --network=host
-#                 (gVisor release 20221219, Debian 12) read(2) on a blocking accepted TCP socket fails with EAGAIN
-#                 instead of waiting, and PySpark's daemon-forked workers read their socket with read(2), so every
-#                 Python task fails with EOFError in read_int (docs/spark.md, "Troubleshooting")
+#   --runsc-workaround  give runsc applications spark.python.use.daemon=false (the table marks them runsc*), the
+#                 per-application workaround that was needed before kyr-compat.so handled Debian gVisor's EAGAIN from
+#                 read(2) on a blocking socket (docs/spark.md, "Troubleshooting"); for comparison only
 #
 # Environment:
 #   HADOOP_HOME     Hadoop 3.3.x binary tree (share/hadoop/...) with the MiniYARNCluster test jars. Required.
@@ -58,7 +56,7 @@ orig_args="$*"
 allow_skip=0
 runs=1
 runtimes="host runc runsc shim:containerd-shim-runc-v2"
-runsc_workaround=1
+runsc_workaround=0
 jobs="pi shuffle"
 no_daemon_all=0
 results_json=""
@@ -69,7 +67,7 @@ while [ $# -gt 0 ]; do
     --allow-skip) allow_skip=1 ;;
     --runs) runs="$2"; shift ;;
     --runtimes) runtimes="$2"; shift ;;
-    --no-runsc-workaround) runsc_workaround=0 ;;
+    --runsc-workaround) runsc_workaround=1 ;;
     --jobs) jobs="$2"; shift ;;
     --python-no-daemon) no_daemon_all=1 ;;
     --results) results_json="$2"; shift ;;

@@ -17,8 +17,10 @@ public enum BundlePlanner {
     /// launch script; kyr-compat.so clears the flag (Sources/KyrInit/kyr-compat.c).
     static func usesCompat(_ runtime: String, _ host: HostFacts) -> Bool { runtime == "runsc" && host.compatLibrary != nil }
 
+    /// `network`: the container's resolved mode (`none` gets a private namespace with loopback only; `routed`
+    /// the namespace in `host.network`).
     public static func plan(_ request: LaunchRequest, config: KataSection, host: HostFacts, runtime: String,
-                            bundleDirectory: AbsolutePath) throws(RuntimeError) -> BundlePlan {
+                            bundleDirectory: AbsolutePath, network: NetworkMode = .host) throws(RuntimeError) -> BundlePlan {
         let vcores = request.vcores ?? config.defaultVCores
         let memoryMiB = request.memoryMiB ?? config.defaultMemoryMiB
         let image = request.image
@@ -40,7 +42,7 @@ public enum BundlePlanner {
             rlimits: [])   // inherit the NodeManager's limits, as container-executor does
 
         var namespaces = ["pid", "ipc", "uts", "mount"]
-        if config.network == "none" || host.network != nil { namespaces.append("network") }
+        if network == .none || host.network != nil { namespaces.append("network") }
 
         let linux = Spec.Linux(
             namespaces: namespaces,

@@ -30,8 +30,7 @@ public struct KataSection: Sendable, Equatable {
     /// and only when that user owns it (`userMountPath`). Entries without it are shared by every tenant.
     public var readWriteMounts: [String] = []
     public var seccompProfile: String?
-    /// `host`, `none` or `routed` as configured (`host` when absent); the per-container choice: `networking`.
-    public var network = "host"
+    /// The `network*` keys; a container's own mode is resolved per launch (`NetworkMode.resolve`).
     public var networking = NetworkSettings()
     /// `host` keeps the node's hostname (what YARN registers); `container` uses a name derived from the container id.
     public var hostname = "host"
@@ -124,7 +123,6 @@ public struct KataSection: Sendable, Equatable {
         }
         seccompProfile = try absolute("seccomp.profile")
         networking = try NetworkSettings(file)
-        if let v = networking.mode { network = v }
         if let v = text("hostname") {
             guard ["host", "container"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] hostname must be host or container: \(v)") }
             hostname = v

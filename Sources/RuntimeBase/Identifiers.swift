@@ -68,7 +68,7 @@ public struct AbsolutePath: Sendable, Hashable, CustomStringConvertible {
         guard raw.hasPrefix("/"), raw.utf8.count <= 4095, !raw.utf8.contains(0) else {
             throw RuntimeError(code, "not an absolute path: \(Redact.short(raw))")
         }
-        let components = raw.split(separator: "/", omittingEmptySubsequences: true)
+        let components = Self.split(raw)
         guard !components.contains(where: { $0 == "." || $0 == ".." || $0.utf8.count > 255 }) else {
             throw RuntimeError(code, "path has '.' or '..' components: \(Redact.short(raw))")
         }
@@ -77,7 +77,13 @@ public struct AbsolutePath: Sendable, Hashable, CustomStringConvertible {
 
     private init(normalised: String) { value = normalised }
 
-    public var components: [String] { value.split(separator: "/").map(String.init) }
+    public var components: [String] { Self.split(value) }
+
+    /// Splits on `/` bytes: a `/` byte is never part of a longer UTF-8 sequence, and byte splitting is an order
+    /// of magnitude cheaper than splitting Characters (the launcher splits dozens of paths per launch).
+    static func split(_ text: String) -> [String] {
+        text.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
+    }
     public var lastComponent: String { components.last ?? "/" }
     public var parent: AbsolutePath {
         let parts = components.dropLast()

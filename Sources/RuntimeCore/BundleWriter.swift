@@ -1,4 +1,5 @@
 import BundleBuilder
+import HadoopConfig
 import LinuxSystem
 import NetworkPlanner
 import RuntimeBase
@@ -42,10 +43,9 @@ struct BundleWriter {
         var facts = try HostFactsProbe.gather(for: request, user: user, context: context, seccomp: seccomp)
         facts.imageRootfs = imageRootfs
         facts.network = attachment
-        var config = context.kata
-        config.network = network.rawValue   // the container's own mode (`none`: a private namespace, loopback only)
         let bundle = try containerDir.appending("bundle")
-        let plan = try BundlePlanner.plan(request, config: config, host: facts, runtime: runtime, bundleDirectory: bundle)
+        let plan = try BundlePlanner.plan(request, config: context.kata, host: facts, runtime: runtime, bundleDirectory: bundle,
+                                          network: network)
         try system.makeDirectory(bundle.value, mode: 0o711, owner: (0, 0), code: .runcSetupFailed)
         if plan.ownsRootfs {
             let rootfs = try bundle.appending("rootfs")

@@ -1,4 +1,5 @@
 import BundleBuilder
+import HadoopConfig
 import LinuxSystem
 import NetworkPlanner
 import OCISpec

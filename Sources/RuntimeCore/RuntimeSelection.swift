@@ -37,14 +37,15 @@ public enum RuntimeSelection {
                               runscStack: String? = nil) throws(RuntimeError) -> any RuntimeDriver {
         if let make = context.driverOverride { return try make(name) }
         let kata = context.kata
-        let runscNetwork = runscStack ?? (network ?? NetworkMode(rawValue: kata.network))?.runscFlag ?? kata.network
+        // runsc's --network matters for `run` only; the other verbs (kill, state, delete) accept any value.
+        let runscNetwork = runscStack ?? (network ?? kata.networking.mode ?? .host).runscFlag
         let runtimes = try context.stateRoot.appending("runtimes")
         switch name {
         case "none":
             return HostProcessDriver(stateRoot: try runtimes.appending("none"), initPath: BundlePlanner.initPath, system: context.system)
         case "runc":
             return OCICLIDriver(flavor: .runc, binary: try AbsolutePath(kata.runcBinary, code: .invalidConfigFile),
-                                stateRoot: try runtimes.appending("runc"), network: kata.network, system: context.system)
+                                stateRoot: try runtimes.appending("runc"), network: (network ?? .host).rawValue, system: context.system)
         case "runsc":
             return OCICLIDriver(flavor: .runsc, binary: try AbsolutePath(kata.runscBinary, code: .invalidConfigFile),
                                 stateRoot: try runtimes.appending("runsc"), network: runscNetwork, system: context.system)

@@ -168,11 +168,14 @@ class Launch:
         os.chmod(path, 0o644)
         return path
 
-    def wait_for_pid(self, timeout=30):
+    def wait_for_pid(self, timeout=30, proc=None):
+        """The pid the launcher wrote; with the launcher's `proc`, fails at once (with its stderr) if it ended first."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.pidfile.exists() and self.pidfile.read_text().strip().isdigit():
                 return int(self.pidfile.read_text())
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(f"launcher ended ({proc.returncode}) before writing {self.pidfile}: {proc.stderr.read()}")
             time.sleep(0.02)
         raise AssertionError(f"no pid file {self.pidfile} after {timeout}s")
 
@@ -187,7 +190,7 @@ class Launch:
 
     def wait_armed(self, proc, timeout=60):
         """The container's pid, once the workload has written its marker; fails at once if the launcher ended."""
-        pid = self.wait_for_pid(timeout)
+        pid = self.wait_for_pid(timeout, proc)
         deadline = time.time() + timeout
         while not self.armed.exists():
             if proc.poll() is not None:
@@ -279,3 +282,13 @@ def make_node(tmp_path_factory):
     for node in nodes:
         subprocess.run(["umount", "-R", "-l", str(node.root)], capture_output=True)
         shutil.rmtree(node.root, ignore_errors=True)
+
+
+@pytest.fixture
+def node(make_node):
+    """A runc node with one prepared launch (`node.launch`) whose script just succeeds."""
+    node = make_node("runc")
+    launch = node.container(2, "")
+    launch.script.write_text(yarn_script(launch.logdir, "true"))
+    node.launch = launch
+    return node

@@ -34,8 +34,7 @@ import YarnContract
 
     @Test("the bundle binds alice's directory for alice, and bob's never")
     func bundle() throws {
-        var config = try Self.section("/srv/staging/{user}")
-        config.network = "host"
+        let config = try Self.section("/srv/staging/{user}")
         var facts = try GoldenBundleTests.facts()
         facts.existingPaths.insert(try AbsolutePath("/srv/staging/alice"))
         facts.existingPaths.insert(try AbsolutePath("/srv/staging/bob"))
