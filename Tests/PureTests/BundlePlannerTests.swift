@@ -113,14 +113,13 @@ import YarnContract
 
     static func plan(_ runtime: String, mode: String, image: Bool = false, facts: HostFacts? = nil) throws -> BundlePlan {
         var config = KataSection()
-        config.network = mode
         if image { config.rootfs = "/srv/images/yarn-base" }
         var host = try facts ?? GoldenBundleTests.facts()
         if mode == "routed" {
             host.network = NetworkAttachment(namespacePath: try AbsolutePath("/run/netns/kyr-c1"), hostsFile: try AbsolutePath(hosts), hostname: "c-1")
         }
         return try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: host, runtime: runtime,
-                                      bundleDirectory: try AbsolutePath(bundle))
+                                      bundleDirectory: try AbsolutePath(bundle), network: NetworkMode(rawValue: mode)!)
     }
 
     /// Written here, not borrowed from the planner: (file bind, read-only directory bind above it) pairs.
