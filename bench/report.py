@@ -154,7 +154,7 @@ def section_cost(r, out):
     out += ["## Our own cost", "",
             "Measured three ways, none of which includes a container:", "",
             f"1. **The whole launcher with a runtime that fails at once** (`[kata] runc.binary=/usr/bin/false`): user "
-            "policy, YARN directories and copies, seccomp compile, host facts, bundle planning and writing, spawning the "
+            "policy, root checks, YARN directories and copies, host facts (a configured seccomp profile is compiled, the built-in one is not), bundle planning and writing, spawning the "
             "runtime, the error path and cleanup (bundle and record removed, one more `false state` spawn), with the state "
             "root on the node's disk (see the tmpfs comparison above for how much of this is filesystem). Wall time "
             f"from `fork` to reaped, {p['n']} runs: **median {p['median']:.1f} ms, p95 {p['p95']:.1f} ms**. "
