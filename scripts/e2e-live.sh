@@ -154,7 +154,7 @@ touch "$work/.e2e-live"
 mkdir -p -m 1777 "$work/staging" "$work/tmp"
 chmod 0755 "$work" "$work/conf" "$work/jobs"
 chown "$nm_user:$group" "$work/local" "$work/logs" "$work/recovery" "$work/daemons"
-chown "$tenant" "$work/jobs" "$work/home"
+for u in "$tenant" "$nm_user"; do install -d -o "$u" -m 0755 "$work/jobs/$u" "$work/home/$u"; done
 ip netns add "$netns" || missing "cannot create a network namespace (ip netns add $netns)"
 ip -n "$netns" link set lo up
 in_ns=(nsenter --net="/run/netns/$netns")
@@ -164,6 +164,7 @@ cleanup_all() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  for p in $(ns_procs "$tenant") $(ns_procs "$nm_user"); do kill "$p" 2>/dev/null; done
   ip netns del "$netns" 2>/dev/null
 }
 trap cleanup_all EXIT
@@ -280,29 +281,34 @@ stop_daemon() {  # pid: SIGTERM, then up to 60 s (an NM needs more than Hadoop's
   wait "$p" 2>/dev/null
   return 0
 }
-yarn_cli() {  # args: ApplicationCLI as the tenant
-  "${in_ns[@]}" setpriv --reuid="$tenant" --regid="$(id -g "$tenant")" --init-groups env -i PATH=/usr/bin:/bin \
-    JAVA_HOME="$JAVA_HOME" HADOOP_CONF_DIR="$work/conf" HOME="$work/home" \
-    java "${jdk17[@]}" -Dlog4j.configuration="file:$work/conf/log4j.properties" -Dhadoop.root.logger=WARN,console \
-    -cp "$work/conf:$hadoop_cp" org.apache.hadoop.yarn.client.cli.ApplicationCLI "$@" 2>/dev/null
-}
+yarn_cli() { as_tenant java "${jdk17[@]}" -cp "$work/conf:$hadoop_cp" org.apache.hadoop.yarn.client.cli.ApplicationCLI application "$@" 2>/dev/null; }
 wait_nm_registered() {  # up to 90 s for the NM to be RUNNING in the RM
   local i
   for i in $(seq 1 45); do
-    "${in_ns[@]}" setpriv --reuid="$tenant" --regid="$(id -g "$tenant")" --init-groups env -i PATH=/usr/bin:/bin \
-      JAVA_HOME="$JAVA_HOME" HOME="$work/home" java "${jdk17[@]}" -cp "$work/conf:$hadoop_cp" \
-      org.apache.hadoop.yarn.client.cli.NodeCLI -list 2>/dev/null | grep -q 'RUNNING' && return 0
+    as_tenant java "${jdk17[@]}" -cp "$work/conf:$hadoop_cp" org.apache.hadoop.yarn.client.cli.NodeCLI -list 2>/dev/null |
+      grep -q 'RUNNING' && return 0
     sleep 2
   done
   return 1
 }
-as_tenant() {  # cmd...: as the tenant, in the namespace, from the jobs dir
-  (cd "$work/jobs" && "${in_ns[@]}" setpriv --reuid="$tenant" --regid="$(id -g "$tenant")" --init-groups env -i \
-    PATH=/usr/bin:/bin JAVA_HOME="$JAVA_HOME" HADOOP_CONF_DIR="$work/conf" HOME="$work/home" "$@")
+# The submitter: the tenant; for `host` (DefaultContainerExecutor runs every container as the NM user, whose
+# localizer cannot read a tenant's 0700 staging dir) the NM user itself, as on a real non-secure DCE node.
+submitter="$tenant"
+as_tenant() {  # cmd...: as the submitter, in the namespace, from its jobs dir, user.home = its home in the work dir
+  (cd "$work/jobs/$submitter" && "${in_ns[@]}" setpriv --reuid="$submitter" --regid="$(id -g "$submitter")" --init-groups \
+    env -i PATH=/usr/bin:/bin JAVA_HOME="$JAVA_HOME" HADOOP_CONF_DIR="$work/conf" HOME="$work/home/$submitter" \
+    JAVA_TOOL_OPTIONS="-Duser.home=$work/home/$submitter" "$@")
 }
 tenant_java() { as_tenant java "${jdk17[@]}" -Xmx256m -cp "$work/conf:$hadoop_cp" "$@"; }
+ns_procs() {  # user [pattern]: that user's processes in this run's network namespace
+  local ino p
+  ino="$(stat -L -c %i "/run/netns/$netns")"
+  for p in $(pgrep -u "$1" ${2:+-f "$2"}); do
+    [ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$ino" ] && echo "$p"
+  done
+}
 app_of() { grep -oE 'application_[0-9]+_[0-9]+' "$1" | head -1; }
-app_state() { yarn_cli -status "$1" | awk -F' : ' '/^\tState/ {s=$2} /Final-State/ {f=$2} END {print s "/" f}'; }
+app_state() { yarn_cli -status "$1" | tee "$work/status-$1.txt" | awk -F' : ' '/^\tState/ {s=$2} /Final-State/ {f=$2} END {print s "/" f}'; }
 sandboxes() {  # this run's sandboxes (the state root is this run's own)
   [ -f "$cfg" ] || return 0
   "${as_yarn[@]}" env -i "$bin" list 2>/dev/null | tail -n +2 | grep -v '^ *$' || true
@@ -317,11 +323,15 @@ record() {  # runtime check pass|fail seconds note
   log "$1 $2: $3 (${4}s)${5:+ — $5}"
 }
 optin=()
-ds() {  # runtime out name command num-containers: distributedshell as the tenant
-  local rt="$1" out="$2" name="$3" cmd="$4" n="$5" extra=()
+ds() {  # runtime out name script num-containers: distributedshell as the submitter, running the script text
+  local rt="$1" out="$2" name="$3" script="$work/jobs/$submitter/$3.sh" n="$5" extra=()
+  # DS runs -shell_command as bash -c "<cmd> 1>stdout", so only a single command's output is logged; its
+  # -shell_script renames the shared script file per container and fails the second on a file:// FS. So: one command,
+  # bash <script>, the script in the jobs dir (visible in the sandboxes through rw-mounts).
+  printf '%s\n' "$4" >"$script" && chmod 0644 "$script"
   [ "$rt" != host ] && [ -n "$plugin_jar" ] && extra=(-shell_env YARN_CONTAINER_RUNTIME_TYPE=kata -shell_env "YARN_CONTAINER_RUNTIME_KATA_RUNTIME=$rt")
   tenant_java org.apache.hadoop.yarn.applications.distributedshell.Client -jar "$ds_jar" -appname "$name" \
-    -shell_command "$cmd" -num_containers "$n" -container_memory 128 -master_memory 384 "${extra[@]}" \
+    -shell_command "/bin/bash $script" -num_containers "$n" -container_memory 128 -master_memory 384 "${extra[@]}" \
     -timeout 600000 >"$out" 2>&1
 }
 container_logs() { ls -d "$work/logs/$1"/container_* 2>/dev/null; }
@@ -330,7 +340,7 @@ check_sandboxed() {  # runtime app: every non-AM container's stdout shows the te
   for c in $(container_logs "$app"); do
     case "$c" in *_000001) continue ;; esac
     n=$((n + 1))
-    grep -qx "user=$tenant" "$c/stdout" || bad="$bad $(basename "$c"):user"
+    grep -qx "user=$submitter" "$c/stdout" || bad="$bad $(basename "$c"):user"
     if [ "$rt" = host ]; then
       grep -q '^pid1=/dev/.kyr-init' "$c/stdout" && bad="$bad $(basename "$c"):sandboxed"
     else
@@ -340,7 +350,9 @@ check_sandboxed() {  # runtime app: every non-AM container's stdout shows the te
   done
   echo "$n$bad"
 }
-probe='echo user=$(id -un); echo pid1=$(tr "\0" " " </proc/1/cmdline); echo kyr=${KATA_YARN_RUNTIME:-none}'
+probe='echo user=$(id -un)
+echo pid1=$(tr "\0" " " </proc/1/cmdline)
+echo kyr=${KATA_YARN_RUNTIME:-none}'
 
 check_ds() {
   local rt="$1" t0=$SECONDS out="$work/ds-$rt.out" app st got
@@ -383,18 +395,19 @@ wait_stdout() {  # app pattern seconds: a non-AM container of app printed the pa
 }
 check_kill() {
   local rt="$1" t0=$SECONDS out="$work/kill-$rt.out" app="" st i left
-  ds "$rt" "$out" "kill-$rt" "echo started; sleep 300" 1 &
+  ds "$rt" "$out" "kill-$rt" "echo started
+sleep 300" 1 &
   local cpid=$!
   for i in $(seq 1 60); do app="$(app_of "$out")"; [ -n "$app" ] && break; sleep 1; done
   if [ -z "$app" ] || ! wait_stdout "$app" started 120; then
-    kill "$cpid" 2>/dev/null; wait "$cpid"
+    kill $(ns_procs "$submitter" "appname kill-$rt") 2>/dev/null; wait "$cpid"
     record "$rt" kill fail $((SECONDS - t0)) "${app:-no app}: container never started"; last_app="$app"; return
   fi
   yarn_cli -kill "$app" >/dev/null
   wait "$cpid"
   st="$(app_state "$app")"
   for i in $(seq 1 30); do left="$(sandboxes | grep -c "${app#application_}")"; [ "$left" = 0 ] && break; sleep 1; done
-  if [ "$st" = KILLED/KILLED ] && [ "$left" = 0 ] && ! pgrep -u "$tenant" -f 'sleep 300' >/dev/null; then
+  if [ "$st" = KILLED/KILLED ] && [ "$left" = 0 ] && [ -z "$(ns_procs "$submitter" 'sleep 300')" ]; then
     record "$rt" kill pass $((SECONDS - t0)) "$app"
   else
     record "$rt" kill fail $((SECONDS - t0)) "$app state=$st sandboxes-left=$left"
@@ -403,17 +416,19 @@ check_kill() {
 }
 check_nm_restart() {
   local rt="$1" t0=$SECONDS out="$work/restart-$rt.out" app="" i st alive c
-  ds "$rt" "$out" "restart-$rt" "echo started; sleep 35; exit 3" 1 &
+  ds "$rt" "$out" "restart-$rt" "echo started
+sleep 35
+exit 3" 1 &
   local cpid=$!
   for i in $(seq 1 60); do app="$(app_of "$out")"; [ -n "$app" ] && break; sleep 1; done
   if [ -z "$app" ] || ! wait_stdout "$app" started 120; then
-    kill "$cpid" 2>/dev/null; wait "$cpid"
+    kill $(ns_procs "$submitter" "appname restart-$rt") 2>/dev/null; wait "$cpid"
     record "$rt" nm-restart fail $((SECONDS - t0)) "${app:-no app}: container never started"; last_app="$app"; return
   fi
   local before; before="$(sandboxes | grep -c "${app#application_}")"
   stop_daemon "$nm_pid"
   alive="$(sandboxes | grep -c "${app#application_}")"
-  [ "$rt" = host ] && alive="$(pgrep -u "$nm_user" -fc 'sleep 35')"
+  [ "$rt" = host ] && alive="$(ns_procs "$nm_user" 'sleep 35' | wc -l)"
   start_daemon nm
   wait "$cpid"
   st="$(app_state "$app")"
@@ -432,8 +447,7 @@ check_nm_restart() {
 check_cleanup() {  # runtime apps...: no appcache of these applications, usercache/<tenant>/appcache empty
   local rt="$1" t0=$SECONDS i left
   shift
-  local owner="$tenant"
-  [ "$rt" = host ] && owner="$nm_user"
+  local owner="$submitter"
   for i in $(seq 1 30); do
     left="$(for a in "$@"; do ls -d "$work/local/usercache/$owner/appcache/$a" "$work/local/nmPrivate/$a" 2>/dev/null; done)"
     [ -z "$left" ] && [ -z "$(ls -A "$work/local/usercache/$owner/appcache" 2>/dev/null)" ] && break
@@ -453,7 +467,7 @@ check_shutdown() {
   sb="$(sandboxes)"
   st="$(find "$state_root" -mindepth 1 -maxdepth 3 \( -name 'container_*' -o -name '*.json' -o -name '*.pid' \) 2>/dev/null | head -5)"
   mnt="$(grep -F -e "$work/" -e "$state_root" /proc/self/mountinfo | awk '{print $5}' | head -5)"
-  local procs; procs="$(pgrep -u "$tenant" | head -5 | tr '\n' ' ')"
+  local procs; procs="$(ns_procs "$submitter" | head -5 | tr '\n' ' ')"
   if [ -z "$sb" ] && [ -z "$st" ] && [ -z "$mnt" ] && [ -z "$procs" ]; then
     record "$rt" shutdown pass $((SECONDS - t0))
   else
@@ -461,11 +475,13 @@ check_shutdown() {
   fi
 }
 
-bob_file="$work/jobs/bob-canary"
+bob_file="$work/jobs/$tenant/bob-canary"
 checks="start ds mr-pi kill nm-restart cleanup shutdown"
 for rt in $runtimes; do
   log "==== $rt ===="
   write_conf "$rt"
+  submitter="$tenant"
+  [ "$rt" = host ] && submitter="$nm_user"
   : >"$work/daemons/rm.log"; : >"$work/daemons/nm.log"
   # bob's canary: a file of the second tenant beside alice's job data, which no application may touch
   install -o "$tenant2" -m 0600 /dev/null "$bob_file" && echo "bob's" >"$bob_file"
@@ -502,7 +518,7 @@ for c in $checks; do
   done
   echo
 done
-echo "Hadoop: $(ls "$share"/yarn/hadoop-yarn-server-nodemanager-*.jar | sed 's/.*nodemanager-//; s/.jar//') daemons, tenant $tenant (groups: $(id -nG "$tenant")), NM user $nm_user ($group); plugin: ${plugin_jar:+built}${plugin_jar:-not built}"
+echo "Hadoop: $(ls "$share"/yarn/hadoop-yarn-server-nodemanager-*.jar | sed 's/.*nodemanager-//; s/.jar//') daemons, tenant $tenant (groups: $(id -nG "$tenant")), NM user $nm_user ($group); plugin: ${plugin_jar:-not built}"
 for k in "${!note[@]}"; do
   [ "${result[$k]}" = pass ] || echo "FAILED $k: ${note[$k]}"
 done
