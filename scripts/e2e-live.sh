@@ -307,7 +307,7 @@ ns_procs() {  # user [pattern]: that user's processes in this run's network name
     [ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$ino" ] && echo "$p"
   done
 }
-app_of() { grep -oE 'application_[0-9]+_[0-9]+' "$1" | head -1; }
+app_of() { grep -oE "application_[0-9]+_[0-9]+" "$1" 2>/dev/null | head -1; }
 app_state() { yarn_cli -status "$1" | tee "$work/status-$1.txt" | awk -F' : ' '/^\tState/ {s=$2} /Final-State/ {f=$2} END {print s "/" f}'; }
 sandboxes() {  # this run's sandboxes (the state root is this run's own)
   [ -f "$cfg" ] || return 0
