@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-missing() {  # headline, details...: the exact missing piece
+cannot_run() {  # headline, details...: the exact missing piece
   local headline="$1"
   shift
   { echo "e2e-live.sh: cannot run the live RM + NM suite: $headline"; [ $# -gt 0 ] && printf '  %s\n' "$@"; } >&2
@@ -59,19 +59,11 @@ missing() {  # headline, details...: the exact missing piece
 }
 log() { echo "e2e-live.sh: $(date -u +%H:%M:%S) $*"; }
 
-[ "$(id -u)" = 0 ] || missing "must run as root (it installs the setuid binary and starts daemons as yarn)"
-for t in nsenter setpriv ip make; do command -v "$t" >/dev/null || missing "no $t on PATH" "apt-get install util-linux iproute2 make"; done
+[ "$(id -u)" = 0 ] || cannot_run "must run as root (it installs the setuid binary and starts daemons as yarn)"
+for t in nsenter setpriv ip make; do command -v "$t" >/dev/null || cannot_run "no $t on PATH" "apt-get install util-linux iproute2 make"; done
 
 # ---- JDK and Hadoop ------------------------------------------------------------------------------------------
-if [ -z "${JAVA_HOME:-}" ] && command -v javac >/dev/null; then
-  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
-fi
-[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ] ||
-  missing "no JDK" "set JAVA_HOME to a JDK 17 or apt-get install openjdk-17-jdk-headless"
-export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
-[ -n "${HADOOP_HOME:-}" ] && [ -d "$HADOOP_HOME/share/hadoop" ] ||
-  missing "HADOOP_HOME is unset or not a Hadoop tree (HADOOP_HOME='${HADOOP_HOME:-}')" \
-    "export HADOOP_HOME=<Hadoop 3.3.x binary tree with share/hadoop/{common,hdfs,yarn,mapreduce}> (docs/install.md)"
+. "$repo/yarn-plugin/hadoop-prereqs.sh"   # JAVA_HOME, PATH, HADOOP_HOME checked, $share
 HADOOP_HOME="$(readlink -f "$HADOOP_HOME")"
 share="$HADOOP_HOME/share/hadoop"
 cp_dirs=(common common/lib hdfs hdfs/lib yarn yarn/lib mapreduce)
@@ -90,7 +82,7 @@ for entry in \
   "org.bouncycastle.jce.provider.BouncyCastleProvider|bcprov (share/hadoop/yarn/lib; Debian libbcprov-java's jars may replace it)"; do
   javap -cp "$hadoop_cp" "${entry%%|*}" >/dev/null 2>&1 || absent+=("${entry%%|*} — ${entry#*|}")
 done
-[ "${#absent[@]}" = 0 ] || missing "HADOOP_HOME=$HADOOP_HOME lacks classes the daemons or jobs need: ${absent[0]%% —*}" "${absent[@]}"
+[ "${#absent[@]}" = 0 ] || cannot_run "HADOOP_HOME=$HADOOP_HOME lacks classes the daemons or jobs need: ${absent[0]%% —*}" "${absent[@]}"
 ds_jar="$(ls "$share"/yarn/hadoop-yarn-applications-distributedshell-*.jar | head -1)"
 ex_jar="$(ls "$share"/mapreduce/hadoop-mapreduce-examples-*.jar | head -1)"
 . "$repo/yarn-plugin/jdk17-flags.sh"
@@ -106,16 +98,16 @@ id -nG "$nm_user" | tr ' ' '\n' | grep -qx "$group" || usermod -a -G "$group" "$
 for u in "$tenant" "$tenant2"; do
   id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
   if id -nG "$u" | tr ' ' '\n' | grep -qx "$group"; then
-    missing "tenant $u is in group $group" "tenants are never in the NM group: gpasswd -d $u $group (or set KYR_LIVE_TENANT/KYR_LIVE_TENANT2)"
+    cannot_run "tenant $u is in group $group" "tenants are never in the NM group: gpasswd -d $u $group (or set KYR_LIVE_TENANT/KYR_LIVE_TENANT2)"
   fi
-  [ "$(id -u "$u")" -ge 1000 ] || missing "tenant $u has uid $(id -u "$u") < min.user.id 1000"
+  [ "$(id -u "$u")" -ge 1000 ] || cannot_run "tenant $u has uid $(id -u "$u") < min.user.id 1000"
 done
 
 # ---- the binary, installed setuid ----------------------------------------------------------------------------
 prefix="${KYR_LIVE_PREFIX:-/opt/kyr-live/prefix}"
-case "$prefix" in /tmp/*|/var/tmp/*|/dev/shm/*) missing "KYR_LIVE_PREFIX=$prefix is under a world-writable dir (the cfg's ancestry must be root-only)" ;; esac
+case "$prefix" in /tmp/*|/var/tmp/*|/dev/shm/*) cannot_run "KYR_LIVE_PREFIX=$prefix is under a world-writable dir (the cfg's ancestry must be root-only)" ;; esac
 swift="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
-[ -x "$swift" ] || missing "no Swift toolchain for make install" "export PATH=<swift>/usr/bin:\$PATH or SWIFT=<swift driver>"
+[ -x "$swift" ] || cannot_run "no Swift toolchain for make install" "export PATH=<swift>/usr/bin:\$PATH or SWIFT=<swift driver>"
 log "make install PREFIX=$prefix NM_GROUP=$group"
 (cd "$repo" && make -s install PREFIX="$prefix" NM_GROUP="$group" SWIFT="$swift") >"/var/tmp/e2e-live-install.log" 2>&1 ||
   { tail -20 /var/tmp/e2e-live-install.log >&2; echo "e2e-live.sh: make install failed" >&2; exit 1; }
@@ -125,7 +117,7 @@ cfg="$prefix/etc/hadoop/container-executor.cfg"
 d="$(dirname "$cfg")"
 while [ "$d" != / ]; do
   [ "$(stat -c %u "$d")" = 0 ] && [ $(( 0$(stat -c %a "$d") & 022 )) = 0 ] ||
-    missing "$d (an ancestor of the cfg) is not root-owned without group/other write" "use a KYR_LIVE_PREFIX whose every parent is root-owned 0755"
+    cannot_run "$d (an ancestor of the cfg) is not root-owned without group/other write" "use a KYR_LIVE_PREFIX whose every parent is root-owned 0755"
   d="$(dirname "$d")"
 done
 
@@ -146,7 +138,7 @@ state_root="/run/kyr-live-$(basename "$work")"
 port="${KYR_LIVE_PORT_BASE:-18030}"
 netns="kyr-live-$$"
 if [ -e "$work" ]; then
-  [ -f "$work/.e2e-live" ] || missing "$work exists and was not made by e2e-live.sh" "remove it or set KYR_LIVE_WORKDIR"
+  [ -f "$work/.e2e-live" ] || cannot_run "$work exists and was not made by e2e-live.sh" "remove it or set KYR_LIVE_WORKDIR"
   rm -rf "$work"
 fi
 mkdir -p "$work"/{conf,local,logs,recovery,daemons,jobs,home}
@@ -155,7 +147,7 @@ mkdir -p -m 1777 "$work/staging" "$work/tmp"
 chmod 0755 "$work" "$work/conf" "$work/jobs"
 chown "$nm_user:$group" "$work/local" "$work/logs" "$work/recovery" "$work/daemons"
 for u in "$tenant" "$nm_user"; do install -d -o "$u" -m 0755 "$work/jobs/$u" "$work/home/$u"; done
-ip netns add "$netns" || missing "cannot create a network namespace (ip netns add $netns)"
+ip netns add "$netns" || cannot_run "cannot create a network namespace (ip netns add $netns)"
 ip -n "$netns" link set lo up
 in_ns=(nsenter --net="/run/netns/$netns")
 
@@ -324,7 +316,7 @@ record() {  # runtime check pass|fail seconds note
 }
 optin=()
 ds() {  # runtime out name script num-containers: distributedshell as the submitter, running the script text
-  local rt="$1" out="$2" name="$3" script="$work/jobs/$submitter/$3.sh" n="$5" extra=()
+  local rt="$1" out="$2" name="${3//:/-}" script="$work/jobs/$submitter/${3//:/-}.sh" n="$5" extra=()   # DS: no ':' in a name
   # DS runs -shell_command as bash -c "<cmd> 1>stdout", so only a single command's output is logged; its
   # -shell_script renames the shared script file per container and fails the second on a file:// FS. So: one command,
   # bash <script>, the script in the jobs dir (visible in the sandboxes through rw-mounts).
@@ -369,16 +361,23 @@ check_ds() {
   last_app="$app"
 }
 check_mr() {
-  local rt="$1" t0=$SECONDS out="$work/mr-$rt.out" app st
+  local rt="$1" t0=$SECONDS out="$work/mr-$rt.out" seen="$work/mr-$rt.sandboxes" app st n want=4
+  : >"$seen"
+  # While the job runs, this run's sandboxes are sampled: AM, 2 maps and the reducer must each have had one.
+  (while :; do sandboxes >>"$seen"; sleep 1; done) &
+  local sampler=$!
   tenant_java -Dhadoop.home.dir="$HADOOP_HOME" org.apache.hadoop.util.RunJar "$ex_jar" pi 2 200 >"$out" 2>&1
   local rc=$?
+  kill "$sampler"; wait "$sampler" 2>/dev/null
   app="$(app_of "$out")"
   st="$(app_state "$app")"
+  n="$(grep -oE "container_${app#application_}_[0-9_]+" "$seen" | sort -u | wc -l)"
+  [ "$rt" = host ] && want=0
   if [ "$rc" = 0 ] && grep -q '^Estimated value of Pi is 3\.1' "$out" && [ "$st" = FINISHED/SUCCEEDED ] &&
-     grep -q 'Reduce input records=4' "$out"; then
+     grep -q 'Reduce input records=4' "$out" && { [ "$n" -ge "$want" ] && { [ "$want" != 0 ] || [ "$n" = 0 ]; }; }; then
     record "$rt" mr-pi pass $((SECONDS - t0)) "$app"
   else
-    record "$rt" mr-pi fail $((SECONDS - t0)) "$app rc=$rc state=$st $(grep -m1 -oE 'MAX_FAILED_UNIQUE_FETCHES|Error: .{0,80}' "$out")"
+    record "$rt" mr-pi fail $((SECONDS - t0)) "$app rc=$rc state=$st sandboxes-seen=$n/$want $(grep -m1 -oE 'MAX_FAILED_UNIQUE_FETCHES|Error: .{0,80}' "$out")"
   fi
   last_app="$app"
 }
@@ -400,7 +399,7 @@ sleep 300" 1 &
   local cpid=$!
   for i in $(seq 1 60); do app="$(app_of "$out")"; [ -n "$app" ] && break; sleep 1; done
   if [ -z "$app" ] || ! wait_stdout "$app" started 120; then
-    kill $(ns_procs "$submitter" "appname kill-$rt") 2>/dev/null; wait "$cpid"
+    kill $(ns_procs "$submitter" "appname kill-${rt//:/-}") 2>/dev/null; wait "$cpid"
     record "$rt" kill fail $((SECONDS - t0)) "${app:-no app}: container never started"; last_app="$app"; return
   fi
   yarn_cli -kill "$app" >/dev/null
@@ -422,7 +421,7 @@ exit 3" 1 &
   local cpid=$!
   for i in $(seq 1 60); do app="$(app_of "$out")"; [ -n "$app" ] && break; sleep 1; done
   if [ -z "$app" ] || ! wait_stdout "$app" started 120; then
-    kill $(ns_procs "$submitter" "appname restart-$rt") 2>/dev/null; wait "$cpid"
+    kill $(ns_procs "$submitter" "appname restart-${rt//:/-}") 2>/dev/null; wait "$cpid"
     record "$rt" nm-restart fail $((SECONDS - t0)) "${app:-no app}: container never started"; last_app="$app"; return
   fi
   local before; before="$(sandboxes | grep -c "${app#application_}")"
@@ -447,7 +446,10 @@ exit 3" 1 &
 check_cleanup() {  # runtime apps...: no appcache of these applications, usercache/<tenant>/appcache empty
   local rt="$1" t0=$SECONDS i left
   shift
-  local owner="$submitter"
+  local owner="$submitter" a
+  for a in "$@"; do
+    [ -n "$a" ] || { record "$rt" cleanup fail 0 "an application of this runtime never got an id: nothing to judge"; return; }
+  done
   for i in $(seq 1 30); do
     left="$(for a in "$@"; do ls -d "$work/local/usercache/$owner/appcache/$a" "$work/local/nmPrivate/$a" 2>/dev/null; done)"
     [ -z "$left" ] && [ -z "$(ls -A "$work/local/usercache/$owner/appcache" 2>/dev/null)" ] && break

@@ -102,17 +102,7 @@ log() { echo "e2e-spark.sh: $*"; }
 [ "$(id -u)" = 0 ] || cannot_run "must run as root (it starts the cluster as the tenant user and checks the binary's state)"
 
 # ---- JDK, Hadoop, binary, tenant -----------------------------------------------------------------------------
-if [ -z "${JAVA_HOME:-}" ] && command -v javac >/dev/null; then
-  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
-fi
-[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ] ||
-  cannot_run "no JDK" "set JAVA_HOME to a JDK 17 or apt-get install openjdk-17-jdk-headless"
-export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
-[ -n "${HADOOP_HOME:-}" ] && [ -d "$HADOOP_HOME/share/hadoop" ] ||
-  cannot_run "HADOOP_HOME is unset or not a Hadoop tree (HADOOP_HOME='${HADOOP_HOME:-}')" \
-    "export HADOOP_HOME=<Hadoop 3.3.x binary tree with share/hadoop/{common,hdfs,yarn,yarn/test,mapreduce}>" \
-    "(the same tree yarn-plugin/run-it.sh uses; see docs/install.md)"
-share="$HADOOP_HOME/share/hadoop"
+. "$plugin/hadoop-prereqs.sh"   # JAVA_HOME, PATH, HADOOP_HOME checked, $share
 group="${KYR_NM_GROUP:-hadoop}"
 user="${KYR_E2E_USER:-${KYR_IT_USER:-kyrit}}"
 id "$user" >/dev/null 2>&1 || cannot_run "tenant user $user does not exist" \
