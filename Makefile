@@ -112,7 +112,7 @@ e2e-spark:
 E2E_LIVE_ARGS ?=
 E2E_LIVE_PREFIX ?= /opt/kyr-live/prefix
 e2e-live:
-	KYR_LIVE_PREFIX=$(E2E_LIVE_PREFIX) SWIFT=$(SWIFT) bash scripts/e2e-live.sh $(E2E_LIVE_ARGS)
+	KYR_LIVE_PREFIX=$(E2E_LIVE_PREFIX) SWIFT=$(SWIFT) bash scripts/e2e-live.sh --results bench/results/live-rm-nm.md $(E2E_LIVE_ARGS)
 
 # The YARN runtime plugin's unit tests and the MiniYARNCluster suite (needs HADOOP_HOME and an installed binary:
 # see docs/install.md and yarn-plugin/run-it.sh; prints exactly what is missing otherwise).

@@ -23,7 +23,10 @@
 # and prints a table of checks and wall times per runtime.
 #
 # Usage: scripts/e2e-live.sh [--allow-skip] [--runtimes "host runc runsc shim:containerd-shim-runc-v2"] [--keep]
+#                            [--results FILE]
 #   --allow-skip  a missing prerequisite prints "SKIP: e2e-live: <what is missing>" and exits 0 (default: exit 2)
+#   --results FILE  also write the table as a Markdown section (commit, command, date) for docs/benchmarks.md
+#                 (bench/results/live-rm-nm.md is what `make bench-report` includes)
 #   --keep        leave the work dir (daemon logs, container logs) in place after a pass (always kept on failure)
 # Environment:
 #   HADOOP_HOME       a Hadoop 3.3.x binary tree (share/hadoop/{common,hdfs,yarn,mapreduce}, etc/hadoop). Required.
@@ -31,20 +34,23 @@
 #   KYR_LIVE_WORKDIR  scratch dir (default /var/tmp/kyr-live/run; wiped at start)
 #   KYR_LIVE_TENANT, KYR_LIVE_TENANT2, KYR_LIVE_NM_USER   default alice, bob, yarn (created when missing)
 #   KYR_LIVE_PORT_BASE  first of the RM/NM ports inside the namespace (default 18030)
-#   SWIFT             the Swift driver for `make install` (default: swift on PATH, else /opt/swift/usr/bin/swift)
+#   SWIFT             the Swift driver for `make install` (default: swift on PATH)
 # Exit status: 0 every check passed (or SKIP with --allow-skip); 1 a check failed; 2 a prerequisite is missing.
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 allow_skip=0
 keep=0
+results_md=""
+orig_args="$*"
 runtimes="host runc runsc shim:containerd-shim-runc-v2"
 while [ $# -gt 0 ]; do
   case "$1" in
     --allow-skip) allow_skip=1 ;;
     --keep) keep=1 ;;
     --runtimes) runtimes="$2"; shift ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    --results) results_md="$2"; shift ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
     *) echo "e2e-live.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -106,8 +112,8 @@ done
 # ---- the binary, installed setuid ----------------------------------------------------------------------------
 prefix="${KYR_LIVE_PREFIX:-/opt/kyr-live/prefix}"
 case "$prefix" in /tmp/*|/var/tmp/*|/dev/shm/*) cannot_run "KYR_LIVE_PREFIX=$prefix is under a world-writable dir (the cfg's ancestry must be root-only)" ;; esac
-swift="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
-[ -x "$swift" ] || cannot_run "no Swift toolchain for make install" "export PATH=<swift>/usr/bin:\$PATH or SWIFT=<swift driver>"
+swift="$(command -v "${SWIFT:-swift}" || true)"
+[ -n "$swift" ] || cannot_run "no Swift toolchain for make install" "export PATH=<swift>/usr/bin:\$PATH or SWIFT=<swift driver>"
 log "make install PREFIX=$prefix NM_GROUP=$group"
 (cd "$repo" && make -s install PREFIX="$prefix" NM_GROUP="$group" SWIFT="$swift") >"/var/tmp/e2e-live-install.log" 2>&1 ||
   { tail -20 /var/tmp/e2e-live-install.log >&2; echo "e2e-live.sh: make install failed" >&2; exit 1; }
@@ -509,17 +515,27 @@ for rt in $runtimes; do
 done
 
 # ---- table ---------------------------------------------------------------------------------------------------
-echo
-printf '%-32s' "check \\ runtime"; for rt in $runtimes; do printf ' %-16s' "$rt"; done; echo
-for c in $checks; do
-  printf '%-32s' "$c"
-  for rt in $runtimes; do
-    r="${result["$rt|$c"]:-not run}"
-    [ "$r" = "not run" ] && fail=1
-    printf ' %-16s' "$r${secs["$rt|$c"]:+ ${secs["$rt|$c"]}s}"
+table() {
+  printf '%-32s' "check \\ runtime"; for rt in $runtimes; do printf ' %-16s' "$rt"; done; echo
+  for c in $checks; do
+    printf '%-32s' "$c"
+    for rt in $runtimes; do
+      r="${result["$rt|$c"]:-not run}"
+      [ "$r" = "not run" ] && fail=1
+      printf ' %-16s' "$r${secs["$rt|$c"]:+ ${secs["$rt|$c"]}s}"
+    done
+    echo
   done
-  echo
-done
+}
+echo
+table
+if [ -n "$results_md" ]; then
+  commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+uncommitted')"
+  {
+    echo "Run $(date -u +%Y-%m-%dT%H:%MZ) at commit \`$commit\` with \`scripts/e2e-live.sh $orig_args\` (\`make e2e-live\`):"
+    echo; echo '```text'; table; echo '```'
+  } >"$results_md"
+fi
 echo "Hadoop: $(ls "$share"/yarn/hadoop-yarn-server-nodemanager-*.jar | sed 's/.*nodemanager-//; s/.jar//') daemons, tenant $tenant (groups: $(id -nG "$tenant")), NM user $nm_user ($group); plugin: ${plugin_jar:-not built}"
 for k in "${!note[@]}"; do
   [ "${result[$k]}" = pass ] || echo "FAILED $k: ${note[$k]}"
