@@ -43,6 +43,8 @@ allow_skip=0
 keep=0
 results_md=""
 orig_args="$*"
+# The commit this run tests (taken at the start: the tree may move while it runs)
+commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+uncommitted')"
 runtimes="host runc runsc shim:containerd-shim-runc-v2"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -491,6 +493,8 @@ for rt in $runtimes; do
   submitter="$tenant"
   [ "$rt" = host ] && submitter="$nm_user"
   : >"$work/daemons/rm.log"; : >"$work/daemons/nm.log"
+  # A fresh node per runtime: no NM state store, local or log dirs of the previous runtime's cluster.
+  for d in recovery local logs; do rm -rf "${work:?}/$d" && install -d -o "$nm_user" -g "$group" -m 0755 "$work/$d"; done
   # bob's canary: a file of the second tenant beside alice's job data, which no application may touch
   install -o "$tenant2" -m 0600 /dev/null "$bob_file" && echo "bob's" >"$bob_file"
   t0=$SECONDS
@@ -530,7 +534,6 @@ table() {
 echo
 table
 if [ -n "$results_md" ]; then
-  commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo '+uncommitted')"
   {
     echo "Run $(date -u +%Y-%m-%dT%H:%MZ) at commit \`$commit\` with \`scripts/e2e-live.sh $orig_args\` (\`make e2e-live\`):"
     echo; echo '```text'; table; echo '```'
