@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["RuntimeBase", "LinuxSystem", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "RuntimeDrivers",
-            dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "LinuxSystem", "TTRPC", "YarnContract",
+            dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "LinuxSystem", "TTRPC",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Layer 3-5
         .target(
@@ -51,10 +51,10 @@ let package = Package(
         .target(name: "RuntimeCommands", dependencies: ["RuntimeCore"]),
         .executableTarget(name: "kata-yarn-runtime", dependencies: ["RuntimeCommands", "CLinuxShim"]),
         // Tests: SystemFake is the recording `System` (and runtime driver) the use-case tests run against.
-        .target(name: "SystemFake", dependencies: ["LinuxSystem", "RuntimeBase", "RuntimeDrivers", "YarnContract"], path: "Tests/SystemFake"),
-        .testTarget(name: "UseCaseTests", dependencies: ["RuntimeCore", "SystemFake", "HadoopConfig", "YarnContract", "RuntimeDrivers", "LinuxSystem", "RuntimeBase"]),
+        .target(name: "SystemFake", dependencies: ["LinuxSystem", "RuntimeBase", "RuntimeDrivers"], path: "Tests/SystemFake"),
+        .testTarget(name: "UseCaseTests", dependencies: ["RuntimeCore", "SystemFake", "HadoopConfig", "NetworkPlanner", "YarnContract", "RuntimeDrivers", "LinuxSystem", "RuntimeBase"]),
         .testTarget(name: "PureTests", dependencies: ["RuntimeBase", "StrictJSON", "OCISpec", "HadoopConfig", "YarnContract", "BundleBuilder", "NetworkPlanner"]),
-        .testTarget(name: "SystemTests", dependencies: ["LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
+        .testTarget(name: "SystemTests", dependencies: ["BundleBuilder", "LinuxSystem", "RuntimeDrivers", "RuntimeCore", "TTRPC"]),
         .testTarget(name: "TTRPCTests", dependencies: ["TTRPC", "LinuxSystem", "RuntimeBase"]),
     ]
 )

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kyrnode import Node, ensure_accounts  # noqa: E402
+from kyrnode import Node, context_argv, ensure_accounts  # noqa: E402
 
 SPARK_HOME = os.environ.get("SPARK_HOME", "/var/tmp/kyr-spark/spark-3.5.1")
 JAVA = os.environ.get("BENCH_JAVA_HOME", "/usr/lib/jvm/java-17-openjdk-amd64") + "/bin/java"
@@ -39,9 +39,8 @@ def main():
         sys.exit("jvm_start.py: run as root")
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     variants = [tuple(int(x) for x in v.split("x")) for v in (sys.argv[2:] or ["1x896", "2x896"])]
-    build = Path(os.environ.get("KYR_BUILD_DIR", Path(__file__).resolve().parents[1] / ".build" / "release"))
     ensure_accounts()
-    node = Node("jvm-start-runc", "runc", build, extra_cfg=f"  ro-mounts={SPARK_HOME}\n")
+    node = Node("jvm-start-runc", "runc", extra_cfg=f"  ro-mounts={SPARK_HOME}\n")
     alice = pwd.getpwnam("alice")
     host_dir = node.root / "host"
     host_dir.mkdir(exist_ok=True)
@@ -54,7 +53,7 @@ def main():
                 n += 1
                 app = "08%02d" % (n % 100)
                 launch = node.container("#!/bin/bash\n" + CMD + "\n", app=app)
-                r = subprocess.run([str(node.bin)] + [str(a) for a in launch.context_argv(vcores=vc, memoryMB=mem)],
+                r = subprocess.run([str(node.bin)] + [str(a) for a in context_argv(launch, vcores=vc, memoryMB=mem)],
                                    user=node.nm.pw_uid, group=node.gid, extra_groups=[node.gid], env={},
                                    capture_output=True, text=True, timeout=300)
                 if r.returncode != 0:

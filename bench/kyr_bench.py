@@ -1,35 +1,28 @@
 #!/usr/bin/env python3
-"""kyr-bench: benchmarks of kata-yarn-runtime (issue 7). `make bench` runs this as root; `make bench-report` turns
-its JSON into docs/benchmarks.md (bench/report.py).
+"""kyr-bench: benchmarks of kata-yarn-runtime. `make bench` runs it as root; `make bench-report` turns its JSON into
+docs/benchmarks.md (bench/report.py). `--help` lists the options; `--plan` prints what a run would do and stops.
 
-Phases (BENCH_PHASES=comma list, default all): env, latency, cost, concurrency, workloads, spark-yarn.
-  latency      operation 1 as the NodeManager user `yarn` (empty environment, real uid yarn, setuid binary) vs the raw
-               runtime (`runc run` / `runsc run` with the flags our driver passes) on the very bundle our binary wrote
-               (captured from a running container); time to the script's first instruction (bash's $EPOCHREALTIME,
-               written by the first line of launch_container.sh) and to the launcher's exit.
-  cost         our own cost: the launcher with a runtime binary that fails at once (/bin/false): planning, YARN
-               dirs, bundle writing, cleanup; CPU time and peak RSS of the launcher alone (/proc/<pid> while it
-               blocks on a running container, and /usr/bin/time -v), and a strace timeline of one launch.
-  concurrency  8, 32, 64 simultaneous operation-1 launches per runtime: makespan, throughput, latency tail, failures.
-  workloads    fio, stress-ng, iperf3 (and Spark when BENCH_SPARK=1, the default) inside each sandbox vs on the host.
-  spark-yarn   Spark on YARN (bench/spark_yarn.py -> scripts/e2e-spark.sh): SparkPi and a 2 M-row shuffle in cluster
-               mode through a MiniYARNCluster per runtime, `host` (YARN's DefaultContainerExecutor) as the baseline,
-               BENCH_SPARK_YARN_RUNS runs each (default 5, quick 1) interleaved, with launch / JVM start / shuffle
-               breakdown -> bench/results/spark-yarn.json (BENCH_SPARK_YARN_ROUTED=1: also --network routed ->
-               spark-yarn-routed.json). Needs HADOOP_HOME and KYR_BINARY (an installed binary whose cfg exposes the
-               Spark home: docs/spark.md); without them it prints what is missing and the other phases still run.
-
-Environment: BENCH_QUICK=1 (fewer runs, shorter workloads), BENCH_RUNS (latency runs, default 30),
-KYR_BUILD_DIR (dir with kata-yarn-runtime, kyr-init, kyr-compat.so; default .build/release),
-KYR_BENCH_BEFORE (another kata-yarn-runtime binary: measured interleaved with the current one, as 'before'),
-BENCH_RUNTIMES (subset of runc,runsc,shim:containerd-shim-runc-v2), BENCH_OUT (results file).
+Phases:
+  env          machine facts and versions only.
+  latency      operation 1 as the NodeManager user `yarn` (empty environment, setuid binary) vs the raw runtime
+               (`runc run` / `runsc run` with the flags our driver passes) on the very bundle our binary wrote; time
+               to the script's first instruction and to the launcher's exit, interleaved (also with --before's binary
+               and with the state root on a tmpfs).
+  cost         the launcher alone (a runtime that fails at once): CPU time, peak RSS, a strace timeline.
+  concurrency  8, 32, 64 simultaneous launches per runtime: makespan, throughput, latency tail, failures.
+  workloads    fio, stress-ng, iperf3 and a PySpark job inside each sandbox vs on the host.
+  spark-yarn   Spark on YARN per runtime against YARN without a sandbox (bench/spark_yarn.py -> scripts/e2e-spark.sh);
+               needs HADOOP_HOME and KYR_BINARY (docs/spark.md), says what is missing otherwise.
+Also read from the environment: KYR_BUILD_DIR (kata-yarn-runtime, kyr-init, kyr-compat.so; default .build/release),
+BENCH_KINDS, BENCH_SPARK_REPEATS, BENCH_SPARK_SCALE, BENCH_SPARK_VENV, BENCH_JAVA_HOME, BENCH_KEEP,
+BENCH_RUNSC_NETSTACK, BENCH_SPARK_YARN_ROUTED.
 """
+import argparse
 import json
 import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,27 +31,98 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kyrnode import BASE, Node, ensure_accounts  # noqa: E402
+from kyrnode import BASE, Node, context_argv, ensure_accounts, exitcode_file  # noqa: E402
+from conftest import BUILD, runtime_missing  # noqa: E402  (the integration tests' runtime detection)
 
 REPO = Path(__file__).resolve().parents[1]
-QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-RUNS = int(os.environ.get("BENCH_RUNS", "10" if QUICK else "30"))
-WARMUP = 2 if QUICK else 3
-BUILD = Path(os.environ.get("KYR_BUILD_DIR", REPO / ".build" / "release"))
-BEFORE = os.environ.get("KYR_BENCH_BEFORE")
-PHASES = [p for p in os.environ.get("BENCH_PHASES", "env,latency,cost,concurrency,workloads,spark-yarn").split(",") if p]
-SPARK_YARN_RUNS = int(os.environ.get("BENCH_SPARK_YARN_RUNS", "1" if QUICK else "5"))
-CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "8,32,64").split(",")]
-SPARK = os.environ.get("BENCH_SPARK", "1") not in ("", "0")
-WORK_SECONDS = int(os.environ.get("BENCH_WORK_SECONDS", "4" if QUICK else "8"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "1" if QUICK else "2"))
-SPARK_REPEATS = int(os.environ.get("BENCH_SPARK_REPEATS", "1"))
-SPARK_SCALE = os.environ.get("BENCH_SPARK_SCALE", "0.25" if QUICK else "0.5")
+ALL_PHASES = ["env", "latency", "cost", "concurrency", "workloads", "spark-yarn"]
 SPARK_VENV = Path(os.environ.get("BENCH_SPARK_VENV", "/opt/kyr-bench-spark"))
 JAVA_HOME = os.environ.get("BENCH_JAVA_HOME", "/usr/lib/jvm/java-17-openjdk-amd64")
-OUT = Path(os.environ.get("BENCH_OUT", REPO / "bench" / "results" / "latest.json"))
-# Also measure launches whose [kata] state-root (bundles, runtime state) is on a tmpfs, as /run is on systemd hosts.
-TMPFS_VARIANT = os.environ.get("BENCH_TMPFS_VARIANT", "1") not in ("", "0")
+SPARK_REPEATS = int(os.environ.get("BENCH_SPARK_REPEATS", "1"))
+# Set by configure() from the command line.
+QUICK = False
+RUNS = WARMUP = SPARK_YARN_RUNS = WORK_SECONDS = REPEATS = 0
+PHASES, CONCURRENCY, RUNTIMES = [], [], []
+BEFORE = BEFORE_LABEL = SPARK_SCALE = None
+SPARK = TMPFS_VARIANT = True
+OUT = REPO / "bench" / "results" / "latest.json"
+OUT_GIVEN = False
+
+
+def configure(argv=None):
+    """Parses the command line (environment variables of earlier versions are the defaults) into the globals."""
+    global QUICK, RUNS, WARMUP, SPARK_YARN_RUNS, WORK_SECONDS, REPEATS, PHASES, CONCURRENCY, RUNTIMES, BEFORE, \
+        BEFORE_LABEL, SPARK_SCALE, SPARK, TMPFS_VARIANT, OUT, OUT_GIVEN
+    env = os.environ.get
+    ap = argparse.ArgumentParser(prog="kyr_bench.py", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--phases", default=env("BENCH_PHASES", ",".join(ALL_PHASES)),
+                    help="comma list of %(default)s (default: all)")
+    ap.add_argument("--runtimes", default=env("BENCH_RUNTIMES", "runc,runsc,shim:containerd-shim-runc-v2"),
+                    help="comma list (default: %(default)s; missing ones are reported and skipped)")
+    ap.add_argument("--quick", action="store_true", default=env("BENCH_QUICK", "") not in ("", "0"),
+                    help="fewer runs, shorter workloads")
+    ap.add_argument("--runs", type=int, default=int(env("BENCH_RUNS", "0")) or None,
+                    help="latency launches per variant (default 30, 10 with --quick)")
+    ap.add_argument("--concurrency", default=env("BENCH_CONCURRENCY", "8,32,64"), help="simultaneous launches (default %(default)s)")
+    ap.add_argument("--spark-yarn-runs", type=int, default=int(env("BENCH_SPARK_YARN_RUNS", "0")) or None,
+                    help="Spark on YARN runs per runtime and job (default 5, 1 with --quick)")
+    ap.add_argument("--no-spark", action="store_true", default=env("BENCH_SPARK", "1") in ("", "0"),
+                    help="workloads phase without the PySpark job")
+    ap.add_argument("--no-tmpfs-variant", action="store_true", default=env("BENCH_TMPFS_VARIANT", "1") in ("", "0"),
+                    help="latency without the state-root-on-tmpfs variant")
+    ap.add_argument("--before", default=env("KYR_BENCH_BEFORE"), metavar="BINARY",
+                    help="another kata-yarn-runtime measured interleaved with this build, as 'before'")
+    ap.add_argument("--before-label", default=env("KYR_BENCH_BEFORE_LABEL"), metavar="TEXT",
+                    help="what --before is, for the report (e.g. 'release build of 8aae3a2'); its path is not recorded")
+    ap.add_argument("--out", default=env("BENCH_OUT"), help=f"results file (default {OUT.relative_to(REPO)})")
+    ap.add_argument("--plan", action="store_true", help="print the plan and stop, touching nothing")
+    args = ap.parse_args(argv)
+    PHASES = [p for p in args.phases.split(",") if p]
+    unknown = [p for p in PHASES if p not in ALL_PHASES]
+    if unknown:
+        ap.error(f"unknown phase(s) {unknown}; known: {', '.join(ALL_PHASES)}")
+    QUICK = args.quick
+    RUNS = args.runs or (10 if QUICK else 30)
+    WARMUP = 2 if QUICK else 3
+    SPARK_YARN_RUNS = args.spark_yarn_runs or (1 if QUICK else 5)
+    WORK_SECONDS = int(env("BENCH_WORK_SECONDS", "4" if QUICK else "8"))
+    REPEATS = int(env("BENCH_REPEATS", "1" if QUICK else "2"))
+    SPARK_SCALE = env("BENCH_SPARK_SCALE", "0.25" if QUICK else "0.5")
+    CONCURRENCY = [int(c) for c in args.concurrency.split(",") if c]
+    RUNTIMES = [r for r in args.runtimes.split(",") if r]
+    BEFORE, SPARK, TMPFS_VARIANT = args.before, not args.no_spark, not args.no_tmpfs_variant
+    BEFORE_LABEL = args.before_label
+    OUT_GIVEN = bool(args.out)
+    OUT = Path(args.out) if args.out else OUT
+    return args
+
+
+def plan(runtimes):
+    """What this run will do to the machine, printed before it does any of it."""
+    launcher = [p for p in PHASES if p not in ("env", "spark-yarn")]
+    lines = [f"phases: {', '.join(PHASES)}" + (" (quick)" if QUICK else ""),
+             f"runtimes: {', '.join(r for r in RUNTIMES if r in runtimes) or 'none available'}"]
+    lines += [f"  {r}: skipped, {runtimes_status()[r]}" for r in RUNTIMES if r not in runtimes]
+    if "latency" in PHASES:
+        lines.append(f"latency: {WARMUP} warm-up + {RUNS} launches per variant: ours, raw runtime"
+                     + (", before" if BEFORE else "") + (", state root on a tmpfs (mounted at " + str(BASE / "tmpfs-state") + ")" if TMPFS_VARIANT else ""))
+    if "concurrency" in PHASES:
+        lines.append(f"concurrency: {', '.join(map(str, CONCURRENCY))} simultaneous launches per runtime")
+    if "workloads" in PHASES:
+        lines.append(f"workloads: {os.environ.get('BENCH_KINDS', 'fio,stress-ng,iperf3,spark')}"
+                     + ("" if SPARK else " without spark") + f", {REPEATS} repetition(s) of {WORK_SECONDS} s;"
+                     + (f" creates {SPARK_VENV} with pyspark if missing" if SPARK else ""))
+    if "spark-yarn" in PHASES:
+        lines.append(f"spark-yarn: {SPARK_YARN_RUNS} run(s) per runtime and job through scripts/e2e-spark.sh")
+    if launcher or "workloads" in PHASES:
+        tools = ("fio stress-ng iperf3 " if "workloads" in PHASES else "") + ("time strace" if "cost" in PHASES else "")
+        lines.append(f"installs missing Debian packages ({tools.strip() or 'none'}), creates users yarn/alice, "
+                     f"nodes under {BASE} with the setuid binary from {BUILD}")
+    lines.append(f"results: {OUT}" if launcher or OUT_GIVEN else "results: bench/results/spark-yarn*.json only")
+    return "\n".join("kyr-bench plan: " + line for line in lines)
+
+
 SHIM = "shim:containerd-shim-runc-v2"
 RUNSC_NETSTACK = "runsc (network=none)"
 ALL_RUNTIMES = ["runc", "runsc", SHIM]
@@ -91,7 +155,8 @@ def stats(values):
 
 def ensure_tools():
     """Debian packages for the workloads; matplotlib for the report; pyspark in a venv under /opt for Spark."""
-    want = {"fio": "fio", "stress-ng": "stress-ng", "iperf3": "iperf3", "/usr/bin/time": "time", "strace": "strace"}
+    want = ({"fio": "fio", "stress-ng": "stress-ng", "iperf3": "iperf3"} if "workloads" in PHASES else {}) \
+        | ({"/usr/bin/time": "time", "strace": "strace"} if "cost" in PHASES else {})
     missing = [pkg for binary, pkg in want.items() if not shutil.which(binary) and not Path(binary).exists()]
     if SPARK and "workloads" in PHASES and subprocess.run(["dpkg", "-s", "python3-venv"], capture_output=True).returncode != 0:
         missing.append("python3-venv")   # the Spark venv is made with Debian's python3 so the sandbox can run it
@@ -111,6 +176,8 @@ def ensure_tools():
 
 def first_line(cmd):
     r = sh(cmd)
+    if r.returncode == 127:   # not installed (the phases run need only some of the tools)
+        return None
     text = (r.stdout or r.stderr).strip()
     return text.splitlines()[0] if text else None
 
@@ -157,32 +224,23 @@ def versions():
         "java": first_line(f"{JAVA_HOME}/bin/java -version 2>&1"),
         "pyspark": first_line(f"{SPARK_VENV}/bin/python -c 'import pyspark; print(pyspark.__version__)'") if SPARK else None,
         "python": platform.python_version(),
-        "kata-yarn-runtime": {"build": str(BUILD), "git": first_line(f"git -C {REPO} rev-parse --short HEAD"),
+        "kata-yarn-runtime": {"build": str(BUILD.relative_to(REPO) if BUILD.is_relative_to(REPO) else BUILD), "git": first_line(f"git -C {REPO} rev-parse --short HEAD"),
                               "dirty_files": sh(f"git -C {REPO} status --porcelain -- Sources Package.swift").stdout.count("\n"),
                               # what the binaries under test were built from, when not from this work tree
                               "note": os.environ.get("KYR_BENCH_BUILD_NOTE")},
     }
 
 
-def runtimes_available():
-    found = {}
-    found["runc"] = {"available": bool(shutil.which("runc"))} | ({} if shutil.which("runc") else {"reason": "runc not installed"})
-    found["runsc"] = {"available": bool(shutil.which("runsc"))} | ({} if shutil.which("runsc") else {"reason": "runsc not installed"})
-    shim = Path("/usr/bin/containerd-shim-runc-v2").exists()
-    found[SHIM] = {"available": shim} | ({} if shim else {"reason": "containerd-shim-runc-v2 not installed (Debian package containerd)"})
-    reasons = []
+def runtimes_status():
+    """Each runtime: "available", or why not (the integration tests' detection; kata: what this host lacks)."""
+    found = {r: runtime_missing(r) or "available" for r in ALL_RUNTIMES}
+    found = {r: (why if r in RUNTIMES else "not selected (--runtimes)") for r, why in found.items()}
     if not Path("/usr/bin/containerd-shim-kata-v2").exists():
-        reasons.append("no containerd-shim-kata-v2 (no Debian or PyPI package ships Kata's shim, agent or guest image)")
-    if not Path("/dev/kvm").exists():
-        reasons.append("no /dev/kvm")
+        found["kata"] = "no containerd-shim-kata-v2 (no Debian or PyPI package ships Kata's shim, agent or guest image)"
+    elif not Path("/dev/kvm").exists():
+        found["kata"] = "no /dev/kvm"
     else:
-        reasons.append("/dev/kvm opens but nested KVM guests never boot on this Firecracker VM (docs: /work/shared/docs/machine.md)")
-    found["kata"] = {"available": False, "reason": "; ".join(reasons)}
-    wanted = os.environ.get("BENCH_RUNTIMES")
-    if wanted:
-        for name in found:
-            if name not in wanted.split(",") and found[name]["available"]:
-                found[name] = {"available": False, "reason": "skipped (BENCH_RUNTIMES)"}
+        found["kata"] = "not measured by this benchmark (make e2e RUNTIME=kata runs the launch suite on a KVM host)"
     return found
 
 
@@ -191,7 +249,7 @@ def runtimes_available():
 
 def node_for(runtime, tag="", binary=None, extra_cfg="", state_root=None):
     name = f"n-{runtime.replace(':', '-')}{tag}"
-    return Node(name, runtime, BUILD, binary=Path(binary) if binary else None, extra_cfg=extra_cfg, state_root=state_root)
+    return Node(name, runtime, binary=Path(binary) if binary else None, extra_cfg=extra_cfg, state_root=state_root)
 
 
 def tmpfs_state_root():
@@ -483,7 +541,7 @@ def phase_concurrency(runtimes, results):
             end = start
             for launch, t0, proc, t1, err in done:
                 try:
-                    code = launch.exitcode.read_text()
+                    code = exitcode_file(launch).read_text()
                 except FileNotFoundError:
                     code = None
                 first = read_first(launch)
@@ -594,7 +652,7 @@ def run_bare(kind, node, n):
 
 def run_sandboxed(kind, node):
     launch = node.container("#!/bin/bash\n" + workload_script(kind) + "\n", app="0400")
-    r = subprocess.run([str(node.bin)] + [str(a) for a in launch.context_argv(vcores=2, memoryMB=6144)], user=node.nm.pw_uid,
+    r = subprocess.run([str(node.bin)] + [str(a) for a in context_argv(launch, vcores=2, memoryMB=6144)], user=node.nm.pw_uid,
                        group=node.gid, extra_groups=[node.gid], env={}, capture_output=True, text=True, timeout=900)
     err = r.stderr[-300:] + (launch.logdir / "sandbox.stderr").read_text()[-300:] if (launch.logdir / "sandbox.stderr").exists() else r.stderr[-400:]
     return launch.work, r.returncode, err
@@ -737,6 +795,12 @@ def phase_spark_yarn(runtimes, results):
 # ---------------------------------------------------------------------------------------------------------------
 
 def main():
+    configure()
+    status = runtimes_status()
+    runtimes = [r for r in ALL_RUNTIMES if status[r] == "available"]
+    print(plan(runtimes), flush=True)
+    if "--plan" in sys.argv[1:]:
+        return
     if os.geteuid() != 0:
         sys.exit("kyr-bench: run as root (it creates users, installs a setuid binary and starts runtimes)")
     launcher_phases = [p for p in PHASES if p not in ("env", "spark-yarn")]
@@ -748,14 +812,13 @@ def main():
     ensure_accounts()
     BASE.mkdir(mode=0o755, parents=True, exist_ok=True)
     results = {"meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "quick": QUICK, "runs": RUNS,
-                        "warmup": WARMUP, "phases": PHASES, "argv": sys.argv, "before_binary": BEFORE,
+                        "warmup": WARMUP, "phases": PHASES, "argv": [a if a != BEFORE else "<before>" for a in sys.argv],
+                        "before": BEFORE_LABEL or ("given" if BEFORE else None),
                         "env": {k: v for k, v in os.environ.items() if k.startswith(("BENCH_", "KYR_"))}}}
     results["machine"] = machine_facts()
     results["versions"] = versions()
-    available = runtimes_available()
-    results["runtimes"] = available
-    runtimes = [r for r in ALL_RUNTIMES if available[r]["available"]]
-    log("runtimes:", ", ".join(runtimes), "| kata:", available["kata"]["reason"])
+    results["runtimes"] = {r: {"available": why == "available"} | ({} if why == "available" else {"reason": why})
+                           for r, why in status.items()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
 
     def save():
@@ -768,10 +831,10 @@ def main():
                       ("workloads", phase_workloads), ("spark-yarn", phase_spark_yarn)]:
         if phase in PHASES:
             fn(runtimes, results)
-            if launcher_phases or os.environ.get("BENCH_OUT"):
+            if launcher_phases or OUT_GIVEN:
                 save()
-    if not launcher_phases and not os.environ.get("BENCH_OUT"):
-        # BENCH_PHASES=spark-yarn alone: its numbers are in their own file; keep latest.json (the launcher phases).
+    if not launcher_phases and not OUT_GIVEN:
+        # --phases spark-yarn alone: its numbers are in their own file; keep latest.json (the launcher phases).
         log("spark-yarn only: bench/results/latest.json left as it was")
         return
     save()

@@ -61,7 +61,7 @@ def section_machine(r, out):
         if v.get(key):
             out.append(f"| {key} | {v[key]} |")
     k = v.get("kata-yarn-runtime", {})
-    built = k.get("note") or f"git {k.get('git')} ({k.get('dirty_files', 0)} modified files under Sources/)"
+    built = k.get("note") or f"git {k.get('git')}" + (f" ({k['dirty_files']} modified files under Sources/)" if k.get("dirty_files") else ", clean tree")
     out.append(f"| kata-yarn-runtime | {built}; binaries from {k.get('build')} |")
     out += ["", "Runtimes:", ""]
     for name, info in r["runtimes"].items():
@@ -120,8 +120,8 @@ def section_latency(r, out, plots):
     out += ["", "Our overhead in absolute terms (median ours − median raw):", ""]
     for rt, e in lat.items():
         o, w = e["ours"], e["raw"]
-        out.append(f"- {rt}: +{o['first_ms']['median'] - w['first_ms']['median']:.1f} ms to the first instruction, "
-                   f"+{o['exit_ms']['median'] - w['exit_ms']['median']:.1f} ms to exit "
+        out.append(f"- {rt}: {o['first_ms']['median'] - w['first_ms']['median']:+.1f} ms to the first instruction, "
+                   f"{o['exit_ms']['median'] - w['exit_ms']['median']:+.1f} ms to exit "
                    f"(container life first→exit: ours {o['exit_ms']['median'] - o['first_ms']['median']:.1f} ms, raw "
                    f"{w['exit_ms']['median'] - w['first_ms']['median']:.1f} ms). {e.get('mounts', '?')} mounts in the bundle.")
     if any("ours_tmpfs_state" in e for e in lat.values()):
@@ -222,7 +222,7 @@ def section_concurrency(r, out, plots):
                        f"| {len(e['leftovers'])} |")
     failures = [(rt, lv, s) for rt, levels in conc.items() for lv, e in levels.items() for s in e["failure_samples"]]
     if failures:
-        out += ["", "Failure samples (reproducer: `bench/repro_appdir_race.py`; analysis below):", ""]
+        out += ["", "Failure samples:", ""]
         seen = set()
         for rt, lv, s in failures:
             text = " ".join(s["stderr"].split())[-260:]
@@ -468,11 +468,12 @@ def section_before_after(runs, out):
     runs = [(label, b) for label, b in runs if b and any("before" in e for e in b.get("latency", {}).values())]
     if not runs:
         return
-    out += ["## Before / after the change", "",
-            "*before* = the binary built from the commit under test without the change (`KYR_BENCH_BEFORE`), *after* = "
-            "with it; both installed setuid on identical nodes and measured in the same loop, launch by launch, next "
-            "to the raw runtime. The change only touches the runc/runsc driver, so the shim rows are a control.", ""]
+    out += ["## Before / after", "",
+            "*before* = the binary given to `kyr_bench.py --before` (what it is: below, from `--before-label`), *after* = "
+            "this build; both installed setuid on identical nodes and measured in the same loop, launch by launch, next "
+            "to the raw runtime.", ""]
     for label, b in runs:
+        out += [f"*before* in {label}: {b['meta'].get('before') or 'not described'}.", ""]
         n = next(iter(b["latency"].values()))["ours"]["exit_ms"]["n"]
         out += [f"{label} ({b['meta']['started']}, {n} launches per variant):", "",
                 "| runtime | exit p50 / p95: before | after | raw | NM pid file p50 / p95: before | after | first p50: before | after | raw |",
@@ -494,19 +495,18 @@ def section_commands(r, out):
     out += ["## How to reproduce", "",
             "```sh",
             "make bench           # make release, then (as root): python3 bench/kyr_bench.py  -> bench/results/latest.json",
-            "                     # BENCH_QUICK=1: 10 launches per variant, 1 repetition, 4 s phases, Spark at scale 0.25",
+            "                     # BENCH_ARGS=--quick: 10 launches per variant, 1 repetition, 4 s phases, Spark at scale 0.25",
             "make bench-report    # python3 bench/report.py: this file and docs/img/bench-*.png from bench/results/*.json",
             "# the other committed inputs of this report:",
-            "KYR_BENCH_BEFORE=/path/to/old/kata-yarn-runtime python3 bench/kyr_bench.py         # 'before' variant, any phase",
-            "KYR_BENCH_BEFORE=… BENCH_PHASES=latency BENCH_OUT=bench/results/before-after.json python3 bench/kyr_bench.py",
-            "BENCH_PHASES=workloads BENCH_KINDS=spark BENCH_OUT=bench/results/spark.json python3 bench/kyr_bench.py",
+            "python3 bench/kyr_bench.py --before <old kata-yarn-runtime>                        # 'before' variant, any phase",
+            "python3 bench/kyr_bench.py --before … --phases latency --out bench/results/before-after.json",
+            "BENCH_KINDS=spark python3 bench/kyr_bench.py --phases workloads --out bench/results/spark.json",
             "python3 bench/instrument.py /tmp/kyr-instr && (cd /tmp/kyr-instr && make kyr-init && swift build -c release \\",
             "  --scratch-path .build-instr --product kata-yarn-runtime --static-swift-stdlib)   # then, with those binaries:",
             "KYR_BUILD_DIR=<instrumented build dir> python3 bench/timeline.py                    # -> bench/results/timeline.json",
             "BENCH_STATE_ROOT=<a tmpfs> KYR_BUILD_DIR=… BENCH_OUT=bench/results/timeline-tmpfs.json python3 bench/timeline.py",
-            "python3 bench/repro_appdir_race.py 16 10    # RUNTIME=runsc raises the odds: the concurrent-launch race",
             "# Spark on YARN alone (part of make bench; needs HADOOP_HOME and an installed KYR_BINARY, docs/spark.md):",
-            "BENCH_PHASES=spark-yarn HADOOP_HOME=… KYR_BINARY=… python3 bench/kyr_bench.py   # -> bench/results/spark-yarn.json",
+            "HADOOP_HOME=… KYR_BINARY=… python3 bench/kyr_bench.py --phases spark-yarn       # -> bench/results/spark-yarn.json",
             "python3 bench/spark_yarn.py run --runs 5 --out bench/results/spark-yarn.json    # the same, directly",
             "```", "",
             f"This report: run started {meta['started']}, {meta.get('duration_s', 0) / 60:.1f} min, "
@@ -540,6 +540,26 @@ def section_live(out):
             live.read_text().strip(), ""]
 
 
+def measured_here(doc, r):
+    """Whether a results file was taken from latest.json's commit, on a clean tree."""
+    ours, theirs = r["versions"]["kata-yarn-runtime"], ((doc or {}).get("versions") or {}).get("kata-yarn-runtime") or {}
+    return bool(doc) and theirs.get("git") == ours.get("git") and not theirs.get("dirty_files") and not ours.get("dirty_files")
+
+
+def section_not_measured(r, here, out):
+    missing = [(title, command) for title, command, measured in [
+        ("Concurrency", "python3 bench/kyr_bench.py --phases concurrency", r.get("concurrency")),
+        ("Workloads inside the sandbox vs bare metal", "python3 bench/kyr_bench.py --phases workloads", r.get("workloads")),
+        ("Instrumented launch timeline (How to reproduce, below)", "python3 bench/timeline.py", "timeline.json" in here),
+        ("Spark on YARN per runtime against YARN without a sandbox (needs HADOOP_HOME and KYR_BINARY; runs at earlier "
+         "commits, with their dates and binaries, are in docs/spark.md)", "python3 bench/kyr_bench.py --phases spark-yarn",
+         "spark-yarn.json" in here),
+        ("Before / after a change", "python3 bench/kyr_bench.py --phases latency --before <old binary>",
+         any("before" in e for e in r.get("latency", {}).values()) or "before-after.json" in here)] if not measured]
+    if missing:
+        out += ["## Not measured at this commit", ""] + [f"- {title}: `{command}`" for title, command in missing] + [""]
+
+
 def main():
     r = load("latest.json")
     if not r:
@@ -551,16 +571,21 @@ def main():
            "The machine is a shared 2-core VM: absolute numbers move from run to run, so every comparison below is a "
            "ratio taken within one run, with the variants interleaved.", ""]
     analysis = RESULTS.parent / "analysis.md"
+    # Only results taken at latest.json's commit, on a clean tree, are reported; the rest is named with its command.
+    here = {name: doc for name in ["timeline.json", "timeline-tmpfs.json", "spark.json", "spark-yarn.json",
+                                   "spark-yarn-routed.json", "before-after.json"] if measured_here(doc := load(name), r)}
     section_machine(r, out)
     section_latency(r, out, plots)
     section_cost(r, out)
-    section_timeline(load("timeline.json"), load("timeline-tmpfs.json"), out)
+    section_timeline(here.get("timeline.json"), here.get("timeline-tmpfs.json"), out)
     section_concurrency(r, out, plots)
     section_workloads(r, out, plots)
-    section_workloads(load("spark.json"), out, plots, "Spark, supplementary run (runsc on hostinet and on netstack)", "bench-spark.png")
-    section_spark_yarn(load("spark-yarn.json"), load("spark-yarn-routed.json"), out)
+    section_workloads(here.get("spark.json"), out, plots, "Spark, supplementary run (runsc on hostinet and on netstack)", "bench-spark.png")
+    if "spark-yarn.json" in here:
+        section_spark_yarn(here["spark-yarn.json"], here.get("spark-yarn-routed.json"), out)
     section_live(out)
-    section_before_after([("Main run", r), ("Repeat run", load("before-after.json"))], out)
+    section_before_after([("Main run", r), ("Repeat run", here.get("before-after.json"))], out)
+    section_not_measured(r, here, out)
     if analysis.exists():
         out += [analysis.read_text().strip(), ""]
     section_commands(r, out)

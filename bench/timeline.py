@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kyrnode import Node, ensure_accounts  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-BUILD = Path(os.environ["KYR_BUILD_DIR"])
+BUILD = Path(os.environ["KYR_BUILD_DIR"])   # required: the instrumented build (the node installs it)
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 OUT = Path(os.environ.get("BENCH_OUT", REPO / "bench" / "results" / "timeline.json"))
 RUNTIMES = os.environ.get("BENCH_RUNTIMES", "runc,runsc,shim:containerd-shim-runc-v2").split(",")
@@ -45,7 +45,7 @@ def main():
     ensure_accounts()
     result = {"runs": RUNS, "build": str(BUILD), "state_root": os.environ.get("BENCH_STATE_ROOT") or "node filesystem", "steps": {}}
     for runtime in RUNTIMES:
-        node = Node(f"t-{runtime.replace(':', '-')}", runtime, BUILD, state_root=os.environ.get("BENCH_STATE_ROOT") or None)
+        node = Node(f"t-{runtime.replace(':', '-')}", runtime, state_root=os.environ.get("BENCH_STATE_ROOT") or None)
         for _ in range(3):
             one(node)
         collected = {}

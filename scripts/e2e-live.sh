@@ -71,15 +71,8 @@ log() { echo "e2e-live.sh: $(date -u +%H:%M:%S) $*"; }
 for t in nsenter setpriv ip make; do command -v "$t" >/dev/null || cannot_run "no $t on PATH" "apt-get install util-linux iproute2 make"; done
 
 # ---- JDK and Hadoop ------------------------------------------------------------------------------------------
-. "$repo/yarn-plugin/hadoop-prereqs.sh"   # JAVA_HOME, PATH, HADOOP_HOME checked, $share
-HADOOP_HOME="$(readlink -f "$HADOOP_HOME")"
-share="$HADOOP_HOME/share/hadoop"
-cp_dirs=(common common/lib hdfs hdfs/lib yarn yarn/lib mapreduce)
-hadoop_cp="$(for d in "${cp_dirs[@]}"; do [ -d "$share/$d" ] && printf '%s:' "$share/$d/*"; done)"
-hadoop_cp="${hadoop_cp%:}"
-absent=()
-for entry in \
-  "org.apache.hadoop.conf.Configuration|hadoop-common-3.3.x.jar (share/hadoop/common)" \
+. "$repo/scripts/hadoop-env.sh"   # hadoop_env: JAVA_HOME, PATH, HADOOP_HOME checked, $share, $hadoop_cp, the classes
+hadoop_env "org.apache.hadoop.conf.Configuration|hadoop-common-3.3.x.jar (share/hadoop/common)" \
   "org.apache.hadoop.hdfs.DistributedFileSystem|hadoop-hdfs-client-3.3.x.jar (share/hadoop/hdfs)" \
   "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager|hadoop-yarn-server-resourcemanager-3.3.x.jar" \
   "org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor|hadoop-yarn-server-nodemanager-3.3.x.jar" \
@@ -87,10 +80,10 @@ for entry in \
   "org.apache.hadoop.yarn.client.cli.ApplicationCLI|hadoop-yarn-client-3.3.x.jar" \
   "org.apache.hadoop.mapred.ShuffleHandler|hadoop-mapreduce-client-shuffle-3.3.x.jar" \
   "org.apache.hadoop.examples.QuasiMonteCarlo|hadoop-mapreduce-examples-3.3.x.jar" \
-  "org.bouncycastle.jce.provider.BouncyCastleProvider|bcprov (share/hadoop/yarn/lib; Debian libbcprov-java's jars may replace it)"; do
-  javap -cp "$hadoop_cp" "${entry%%|*}" >/dev/null 2>&1 || absent+=("${entry%%|*} — ${entry#*|}")
-done
-[ "${#absent[@]}" = 0 ] || cannot_run "HADOOP_HOME=$HADOOP_HOME lacks classes the daemons or jobs need: ${absent[0]%% —*}" "${absent[@]}"
+  "org.bouncycastle.jce.provider.BouncyCastleProvider|bcprov (share/hadoop/yarn/lib; Debian libbcprov-java's jars may replace it)"
+HADOOP_HOME="$(readlink -f "$HADOOP_HOME")"
+# Containers get the tree's own folders (yarn.application.classpath), not the test jars hadoop_cp also holds.
+cp_dirs=(common common/lib hdfs hdfs/lib yarn yarn/lib mapreduce)
 ds_jar="$(ls "$share"/yarn/hadoop-yarn-applications-distributedshell-*.jar | head -1)"
 ex_jar="$(ls "$share"/mapreduce/hadoop-mapreduce-examples-*.jar | head -1)"
 . "$repo/yarn-plugin/jdk17-flags.sh"

@@ -25,11 +25,9 @@
 #   --vcores N    YARN vcores of the AM and of each executor (default 1). The binary turns vcores into a CFS quota of
 #                 N CPUs; with spark.task.cpus=N an executor still runs one task at a time, so only the cap changes
 #   --python-no-daemon    spark.python.use.daemon=false for every runtime (to compare runc with runsc's workaround)
-#   --no-runsc-workaround  run runsc with PySpark's default worker daemon. By default runsc applications get
-#                 spark.python.use.daemon=false (and the table marks them runsc*): under runsc --network=host
-#                 (gVisor release 20221219, Debian 12) read(2) on a blocking accepted TCP socket fails with EAGAIN
-#                 instead of waiting, and PySpark's daemon-forked workers read their socket with read(2), so every
-#                 Python task fails with EOFError in read_int (docs/spark.md, "Troubleshooting")
+#   --runsc-workaround  give runsc applications spark.python.use.daemon=false (the table marks them runsc*), the
+#                 per-application workaround that was needed before kyr-compat.so handled Debian gVisor's EAGAIN from
+#                 read(2) on a blocking socket (docs/spark.md, "Troubleshooting"); for comparison only
 #
 # Environment:
 #   HADOOP_HOME     Hadoop 3.3.x binary tree (share/hadoop/...) with the MiniYARNCluster test jars. Required.
@@ -58,7 +56,7 @@ orig_args="$*"
 allow_skip=0
 runs=1
 runtimes="host runc runsc shim:containerd-shim-runc-v2"
-runsc_workaround=1
+runsc_workaround=0
 jobs="pi shuffle"
 no_daemon_all=0
 results_json=""
@@ -69,7 +67,7 @@ while [ $# -gt 0 ]; do
     --allow-skip) allow_skip=1 ;;
     --runs) runs="$2"; shift ;;
     --runtimes) runtimes="$2"; shift ;;
-    --no-runsc-workaround) runsc_workaround=0 ;;
+    --runsc-workaround) runsc_workaround=1 ;;
     --jobs) jobs="$2"; shift ;;
     --python-no-daemon) no_daemon_all=1 ;;
     --results) results_json="$2"; shift ;;
@@ -101,8 +99,14 @@ log() { echo "e2e-spark.sh: $*"; }
 
 [ "$(id -u)" = 0 ] || cannot_run "must run as root (it starts the cluster as the tenant user and checks the binary's state)"
 
-# ---- JDK, Hadoop, binary, tenant -----------------------------------------------------------------------------
-. "$plugin/hadoop-prereqs.sh"   # JAVA_HOME, PATH, HADOOP_HOME checked, $share
+# ---- JDK, Hadoop and its classpath (scripts/hadoop-env.sh), binary, tenant ------------------------------------
+. "$repo/scripts/hadoop-env.sh"
+hadoop_env "org.apache.hadoop.conf.Configuration|hadoop-common" \
+  "org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor|hadoop-yarn-server-nodemanager" \
+  "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager|hadoop-yarn-server-resourcemanager" \
+  "org.apache.hadoop.yarn.server.MiniYARNCluster|hadoop-yarn-server-tests-*-tests.jar (share/hadoop/yarn/test)" \
+  "org.bouncycastle.jce.provider.BouncyCastleProvider|bcprov (or Debian libbcprov-java libbcpkix-java libbcutil-java)"
+hadoop_cp="$hadoop_cp:$junit"
 group="${KYR_NM_GROUP:-hadoop}"
 user="${KYR_E2E_USER:-${KYR_IT_USER:-kyrit}}"
 id "$user" >/dev/null 2>&1 || cannot_run "tenant user $user does not exist" \
@@ -129,32 +133,6 @@ if [ "$network" = routed ]; then
 fi
 python="${KYR_E2E_PYTHON:-/usr/bin/python3}"
 [ -x "$python" ] || cannot_run "no $python for the containers" "apt-get install python3, or set KYR_E2E_PYTHON"
-
-jars=()
-for d in common common/lib hdfs hdfs/lib yarn yarn/lib yarn/test mapreduce; do
-  for j in "$share/$d"/*.jar; do [ -f "$j" ] && jars+=("$j"); done
-done
-if ! ls "$share"/yarn/lib/bcprov-*.jar >/dev/null 2>&1 && [ -f /usr/share/java/bcprov.jar ]; then
-  filtered=()
-  for j in "${jars[@]}"; do case "$(basename "$j")" in bcpkix-*) ;; *) filtered+=("$j") ;; esac; done
-  jars=("${filtered[@]}" /usr/share/java/bcprov.jar /usr/share/java/bcpkix.jar /usr/share/java/bcutil.jar)
-fi
-# MiniYARNCluster's GenericTestUtils needs JUnit 4 at run time.
-junit="${JUNIT_JARS:-/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar}"
-for j in ${junit//:/ }; do
-  [ -f "$j" ] || cannot_run "JUnit jar $j is missing (MiniYARNCluster needs it)" \
-    "apt-get install junit4 libhamcrest-java, or set JUNIT_JARS=<junit-4.x.jar>:<hamcrest-core-1.3.jar>"
-done
-hadoop_cp="$(IFS=:; echo "${jars[*]}"):$junit"
-missing=()
-for c in org.apache.hadoop.conf.Configuration org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor \
-         org.apache.hadoop.yarn.server.resourcemanager.ResourceManager org.apache.hadoop.yarn.server.MiniYARNCluster \
-         org.bouncycastle.jce.provider.BouncyCastleProvider; do
-  javap -cp "$hadoop_cp" "$c" >/dev/null 2>&1 || missing+=("$c")
-done
-[ "${#missing[@]}" = 0 ] || cannot_run "HADOOP_HOME=$HADOOP_HOME lacks classes the cluster needs:" "${missing[@]}" \
-  "provide hadoop-common, hadoop-yarn-server-{nodemanager,resourcemanager} and hadoop-yarn-server-tests-*-tests.jar" \
-  "(share/hadoop/yarn/test) of Hadoop 3.3.x, and bcprov (or Debian libbcprov-java libbcpkix-java libbcutil-java)"
 
 # ---- Spark home (cached) -------------------------------------------------------------------------------------
 cache=/var/tmp/kyr-spark

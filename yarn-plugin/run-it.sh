@@ -33,75 +33,34 @@ for arg in "$@"; do
   esac
 done
 
-cannot_run() {  # $1 = what cannot run, rest = why and what to do
-  local what="$1"; shift
+what="yarn-plugin tests"   # what cannot_run says cannot run
+cannot_run() {  # $1 = why, rest = what to do
+  local why="$1"; shift
   {
-    echo "run-it.sh: cannot run $what:"
+    echo "run-it.sh: cannot run $what: $why"
     printf '  %s\n' "$@"
   } >&2
   if [ "$allow_skip" = 1 ]; then
-    echo "SKIP: $what: $1"
+    echo "SKIP: $what: $why"
     exit 0
   fi
   exit 2
 }
 
-# ---- prerequisites -------------------------------------------------------------------------------------------
-if [ -z "${JAVA_HOME:-}" ] && command -v javac >/dev/null; then
-  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
-fi
-[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ] ||
-  cannot_run "yarn-plugin tests" "no JDK found (set JAVA_HOME or install openjdk-17-jdk-headless)"
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH"
-
-[ -n "${HADOOP_HOME:-}" ] && [ -d "${HADOOP_HOME}/share/hadoop" ] ||
-  cannot_run "yarn-plugin tests" "HADOOP_HOME is unset or has no share/hadoop (HADOOP_HOME='${HADOOP_HOME:-}')" \
-    "install a Hadoop 3.3.x binary tree and export HADOOP_HOME=<its root>"
-share="$HADOOP_HOME/share/hadoop"
-
-junit="${JUNIT_JARS:-/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar}"
-for j in ${junit//:/ }; do
-  [ -f "$j" ] || cannot_run "yarn-plugin tests" "JUnit jar $j is missing" \
-    "apt-get install junit4 libhamcrest-java, or set JUNIT_JARS=<junit-4.x.jar>:<hamcrest-core-1.3.jar>"
-done
-
-# Classpath: every jar of the tree's common, hdfs, yarn (+ test) and mapreduce folders. The RM's ProxyCA needs
-# bouncycastle; a tree without bcprov (for instance one that lost files >= 4 MiB) can use Debian's libbcprov-java,
-# libbcpkix-java and libbcutil-java instead, provided the tree's older bcpkix is left out.
-jars=()
-for d in common common/lib hdfs hdfs/lib yarn yarn/lib yarn/test mapreduce; do
-  for j in "$share/$d"/*.jar; do
-    [ -f "$j" ] && jars+=("$j")
-  done
-done
-if ! ls "$share"/yarn/lib/bcprov-*.jar >/dev/null 2>&1 && [ -f /usr/share/java/bcprov.jar ]; then
-  filtered=()
-  for j in "${jars[@]}"; do
-    case "$(basename "$j")" in bcpkix-*) ;; *) filtered+=("$j") ;; esac
-  done
-  jars=("${filtered[@]}" /usr/share/java/bcprov.jar /usr/share/java/bcpkix.jar /usr/share/java/bcutil.jar)
-fi
-hadoop_cp="$(IFS=:; echo "${jars[*]}")"
-
-missing=()
-need() {  # class, what provides it
-  javap -cp "$hadoop_cp" "$1" >/dev/null 2>&1 || missing+=("$1 — $2")
-}
-need org.apache.hadoop.conf.Configuration "hadoop-common-3.3.x.jar in share/hadoop/common"
-need org.apache.hadoop.hdfs.protocol.datatransfer.IOStreamPair "hadoop-hdfs-client-3.3.x.jar in share/hadoop/hdfs"
-need org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor "hadoop-yarn-server-nodemanager-3.3.x.jar"
-need org.apache.hadoop.yarn.server.resourcemanager.ResourceManager "hadoop-yarn-server-resourcemanager-3.3.x.jar"
-need org.apache.hadoop.yarn.server.MiniYARNCluster "hadoop-yarn-server-tests-3.3.x-tests.jar in share/hadoop/yarn/test"
-need org.apache.hadoop.yarn.applications.distributedshell.Client "hadoop-yarn-applications-distributedshell-3.3.x.jar"
-need org.apache.hadoop.examples.QuasiMonteCarlo "hadoop-mapreduce-examples-3.3.x.jar in share/hadoop/mapreduce"
-need org.apache.hadoop.mapred.ShuffleHandler "hadoop-mapreduce-client-shuffle-3.3.x.jar"
-need org.apache.hadoop.mapred.YarnClientProtocolProvider "hadoop-mapreduce-client-jobclient-3.3.x.jar"
-need org.bouncycastle.jce.provider.BouncyCastleProvider "bcprov-jdk15on-1.68.jar in share/hadoop/yarn/lib (or Debian libbcprov-java libbcpkix-java libbcutil-java)"
-need com.fasterxml.jackson.databind.ObjectMapper "jackson-databind-2.x.jar in share/hadoop/common/lib"
-if [ "${#missing[@]}" -gt 0 ]; then
-  cannot_run "yarn-plugin tests" "HADOOP_HOME=$HADOOP_HOME lacks classes the plugin and its tests need:" "${missing[@]}"
-fi
+# ---- prerequisites: JDK, Hadoop, classpath (scripts/hadoop-env.sh) --------------------------------------------
+. "$here/../scripts/hadoop-env.sh"
+hadoop_env \
+  "org.apache.hadoop.conf.Configuration|hadoop-common-3.3.x.jar in share/hadoop/common" \
+  "org.apache.hadoop.hdfs.protocol.datatransfer.IOStreamPair|hadoop-hdfs-client-3.3.x.jar in share/hadoop/hdfs" \
+  "org.apache.hadoop.yarn.server.nodemanager.LinuxContainerExecutor|hadoop-yarn-server-nodemanager-3.3.x.jar" \
+  "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager|hadoop-yarn-server-resourcemanager-3.3.x.jar" \
+  "org.apache.hadoop.yarn.server.MiniYARNCluster|hadoop-yarn-server-tests-3.3.x-tests.jar in share/hadoop/yarn/test" \
+  "org.apache.hadoop.yarn.applications.distributedshell.Client|hadoop-yarn-applications-distributedshell-3.3.x.jar" \
+  "org.apache.hadoop.examples.QuasiMonteCarlo|hadoop-mapreduce-examples-3.3.x.jar in share/hadoop/mapreduce" \
+  "org.apache.hadoop.mapred.ShuffleHandler|hadoop-mapreduce-client-shuffle-3.3.x.jar" \
+  "org.apache.hadoop.mapred.YarnClientProtocolProvider|hadoop-mapreduce-client-jobclient-3.3.x.jar" \
+  "org.bouncycastle.jce.provider.BouncyCastleProvider|bcprov-jdk15on-1.68.jar in share/hadoop/yarn/lib (or Debian libbcprov-java libbcpkix-java libbcutil-java)" \
+  "com.fasterxml.jackson.databind.ObjectMapper|jackson-databind-2.x.jar in share/hadoop/common/lib"
 
 # ---- build and unit tests ------------------------------------------------------------------------------------
 HADOOP_HOME="$HADOOP_HOME" "$here/build-with-javac.sh" || { echo "run-it.sh: plugin build failed" >&2; exit 1; }
@@ -119,24 +78,25 @@ java "${jdk17[@]}" -cp "$test_classes:$plugin_jar:$hadoop_cp:$junit" org.junit.r
 [ "$unit_only" = 1 ] && exit 0
 
 # ---- integration test ----------------------------------------------------------------------------------------
+what="KataMiniYarnClusterIT"
 group="${KYR_NM_GROUP:-hadoop}"
-[ -n "${KYR_BINARY:-}" ] || cannot_run "KataMiniYarnClusterIT" "KYR_BINARY is not set" \
+[ -n "${KYR_BINARY:-}" ] || cannot_run "KYR_BINARY is not set" \
   "build and install the binary (make install: root:$group, mode 6050, cfg at <bindir>/../etc/hadoop/container-executor.cfg)" \
   "then export KYR_BINARY=<installed path>; see docs/install.md"
-[ -f "$KYR_BINARY" ] || cannot_run "KataMiniYarnClusterIT" "KYR_BINARY=$KYR_BINARY does not exist"
+[ -f "$KYR_BINARY" ] || cannot_run "KYR_BINARY=$KYR_BINARY does not exist"
 
 run_as=()
 it_user="$(id -un)"
 if [ "$(id -u)" = 0 ]; then
-  [ -n "${KYR_IT_USER:-}" ] || cannot_run "KataMiniYarnClusterIT" \
+  [ -n "${KYR_IT_USER:-}" ] || cannot_run \
     "running as root: set KYR_IT_USER to a non-root member of group $group (uid >= min.user.id, not banned)" \
     "e.g. groupadd -f $group && useradd -m -G $group kyrit && export KYR_IT_USER=kyrit"
-  id "$KYR_IT_USER" >/dev/null 2>&1 || cannot_run "KataMiniYarnClusterIT" "KYR_IT_USER=$KYR_IT_USER does not exist"
+  id "$KYR_IT_USER" >/dev/null 2>&1 || cannot_run "KYR_IT_USER=$KYR_IT_USER does not exist"
   it_user="$KYR_IT_USER"
   run_as=(runuser -u "$it_user" --)
 fi
 id -nG "$it_user" | tr ' ' '\n' | grep -qx "$group" ||
-  cannot_run "KataMiniYarnClusterIT" "user $it_user is not in group $group (the binary is mode 6050: only its group may run it)" \
+  cannot_run "user $it_user is not in group $group (the binary is mode 6050: only its group may run it)" \
     "usermod -a -G $group $it_user"
 
 work="${KYR_IT_WORKDIR:-/var/tmp/kyr-it}"

@@ -17,8 +17,10 @@ public enum BundlePlanner {
     /// launch script; kyr-compat.so clears the flag (Sources/KyrInit/kyr-compat.c).
     static func usesCompat(_ runtime: String, _ host: HostFacts) -> Bool { runtime == "runsc" && host.compatLibrary != nil }
 
+    /// `network`: the container's resolved mode (`none` gets a private namespace with loopback only; `routed`
+    /// the namespace in `host.network`).
     public static func plan(_ request: LaunchRequest, config: KataSection, host: HostFacts, runtime: String,
-                            bundleDirectory: AbsolutePath) throws(RuntimeError) -> BundlePlan {
+                            bundleDirectory: AbsolutePath, network: NetworkMode = .host) throws(RuntimeError) -> BundlePlan {
         let vcores = request.vcores ?? config.defaultVCores
         let memoryMiB = request.memoryMiB ?? config.defaultMemoryMiB
         let image = request.image
@@ -29,7 +31,7 @@ public enum BundlePlanner {
         let command = image?.arguments ?? ["/bin/bash", script.value]
 
         let process = Spec.Process(
-            args: [initPath] + command,
+            args: [initPath] + initArguments(config: config, runtime: runtime) + command,
             env: (image?.environment.filter { !$0.hasPrefix("PATH=") } ?? []) + environment(request, runtime: runtime)
                 + (usesCompat(runtime, host) ? ["LD_PRELOAD=\(compatPath)"] : []),
             cwd: request.workDirectory.value,
@@ -40,7 +42,7 @@ public enum BundlePlanner {
             rlimits: [])   // inherit the NodeManager's limits, as container-executor does
 
         var namespaces = ["pid", "ipc", "uts", "mount"]
-        if config.network == "none" || host.network != nil { namespaces.append("network") }
+        if network == .none || host.network != nil { namespaces.append("network") }
 
         let linux = Spec.Linux(
             namespaces: namespaces,
@@ -52,14 +54,87 @@ public enum BundlePlanner {
             seccomp: (host.seccompProfile ?? OCISeccomp.yarnDefault).adapted(for: runtime).json,
             networkNamespacePath: host.network?.namespacePath.value)
 
+        let etcView = try etcView(config: config, host: host, hostView: hostView, rootPath: rootPath, runtime: runtime,
+                                  bundleDirectory: bundleDirectory)
+        var mounts = try mounts(request, config: config, host: host, hostView: hostView, memoryMiB: memoryMiB, runtime: runtime,
+                                etcView: etcView)
+        if runtime == "kata" { mounts = withSubmounts(mounts, hostMountPoints: host.hostMountPoints) }
+        if runtime == "kata" {
+            let files = Set([host.initBinary.value] + [host.compatLibrary?.value, host.network?.hostsFile.value].compactMap { $0 }
+                            + host.regularFiles.map(\.value))
+            if let clash = fileBindsBeneathReadOnlyBinds(mounts, isFile: { files.contains($0.source) }).first {
+                throw RuntimeError(.runcSetupFailed, "kata: \(clash.file) is a file bound beneath the read-only bind \(clash.directory); "
+                    + "Kata's agent truncates a file bind's target before mounting it, which fails there (EROFS): bind its directory instead")
+            }
+        }
         let spec = Spec(
             process: process,
             root: .init(path: rootPath, readonly: true),
             hostname: hostname(request, config: config, host: host),
-            mounts: try mounts(request, config: config, host: host, hostView: hostView, memoryMiB: memoryMiB, runtime: runtime),
+            mounts: mounts,
             annotations: annotations(request, config: config, runtime: runtime, vcores: vcores, memoryMiB: memoryMiB),
             linux: linux)
-        return BundlePlan(spec: spec, rootfsSymlinks: hostView ? host.rootSymlinks : [:], ownsRootfs: hostView, runtime: runtime)
+        return BundlePlan(spec: spec, rootfsSymlinks: hostView ? host.rootSymlinks : [:], ownsRootfs: hostView, runtime: runtime,
+                          etcView: etcView)
+    }
+
+    /// Where a Kata container's `/etc` comes from when files must be generated into it (see `EtcView`).
+    public static let etcSourceMount = "/.kyr-etc"
+
+    /// Kata only, and only when a file is generated into `/etc` (routed: `hosts`).
+    static func etcView(config: KataSection, host: HostFacts, hostView: Bool, rootPath: String, runtime: String,
+                        bundleDirectory: AbsolutePath) throws(RuntimeError) -> EtcView? {
+        guard runtime == "kata", let network = host.network else { return nil }
+        let etc = try AbsolutePath("/etc")
+        var source: AbsolutePath?
+        if hostView {
+            if config.hostDirectories.contains(etc.value) && host.existingPaths.contains(etc) { source = etc }
+        } else {
+            source = try AbsolutePath(rootPath, code: .invalidConfigFile).appending("etc")
+        }
+        return EtcView(source: source, sourceMount: etcSourceMount, directory: try bundleDirectory.appending("etc"),
+                       files: ["hosts": network.hostsFile])
+    }
+
+    /// Options for kyr-init before the program. `kata`: `--nproc=<pids.limit>`, an RLIMIT_NPROC cap, since Kata drops
+    /// `linux.resources.pids` from the spec it sends to the agent (Kata 3.32 src/runtime/virtcontainers/kata_agent.go,
+    /// constrainGRPCSpec) and the guest runs nothing else as the container's user. Not for runc/runsc: there the
+    /// pids cgroup applies, and RLIMIT_NPROC would count every process of that uid on the host.
+    static func initArguments(config: KataSection, runtime: String) -> [String] {
+        runtime == "kata" ? ["--nproc=\(config.pidsLimit)"] : []
+    }
+
+    /// Kata shares each bind's source with a plain MS_BIND, no MS_REC (Kata 3.32
+    /// src/runtime/virtcontainers/mount_linux.go, bindMount), so mounts below a bound host directory would be
+    /// empty directories in the guest. Each one becomes a bind of its own, right after its parent, with the
+    /// parent's options, at the same place below the parent's destination (deepest last, so parents come first).
+    static func withSubmounts(_ mounts: [Spec.Mount], hostMountPoints: [AbsolutePath]) -> [Spec.Mount] {
+        var result: [Spec.Mount] = []
+        for mount in mounts {
+            result.append(mount)
+            guard mount.type == "bind", mount.source.hasPrefix("/") else { continue }
+            let prefix = mount.source == "/" ? "/" : mount.source + "/"
+            let below = Set(hostMountPoints.map(\.value).filter { $0.hasPrefix(prefix) && $0 != mount.source })
+            for point in below.sorted(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }) {
+                let relative = String(point.dropFirst(prefix.count))
+                let destination = mount.destination == "/" ? "/" + relative : mount.destination + "/" + relative
+                result.append(.init(destination: destination, type: "bind", source: point, options: mount.options))
+            }
+        }
+        return result
+    }
+
+    /// Binds whose source is a file (per `isFile`) placed beneath an earlier read-only bind of a directory.
+    public static func fileBindsBeneathReadOnlyBinds(_ mounts: [Spec.Mount], isFile: (Spec.Mount) -> Bool)
+        -> [(file: String, directory: String)] {
+        var found: [(file: String, directory: String)] = []
+        for (index, mount) in mounts.enumerated() where mount.type == "bind" && isFile(mount) {
+            for earlier in mounts[..<index] where earlier.type == "bind" && earlier.options.contains("ro") && !isFile(earlier) {
+                let prefix = earlier.destination.hasSuffix("/") ? earlier.destination : earlier.destination + "/"
+                if mount.destination.hasPrefix(prefix) { found.append((mount.destination, earlier.destination)) }
+            }
+        }
+        return found
     }
 
     static let maskedPaths = [
@@ -94,7 +169,7 @@ public enum BundlePlanner {
     }
 
     static func mounts(_ request: LaunchRequest, config: KataSection, host: HostFacts, hostView: Bool,
-                       memoryMiB: UInt64, runtime: String) throws(RuntimeError) -> [Spec.Mount] {
+                       memoryMiB: UInt64, runtime: String, etcView: EtcView?) throws(RuntimeError) -> [Spec.Mount] {
         let shmMiB = min(memoryMiB / 2, 512)
         var list: [Spec.Mount] = [
             .init(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
@@ -109,8 +184,15 @@ public enum BundlePlanner {
             for dir in config.hostDirectories {
                 let path = try AbsolutePath(dir, code: .invalidConfigFile)
                 guard host.existingPaths.contains(path) else { continue }
+                if let etcView, path.value == "/etc" { continue }   // bound below, with the view
                 list.append(readOnlyBind(path))
             }
+        }
+        if let etcView {
+            if let source = etcView.source {
+                list.append(.init(destination: etcView.sourceMount, type: "bind", source: source.value, options: ["rbind", "ro", "nosuid", "nodev", "rprivate"]))
+            }
+            list.append(.init(destination: "/etc", type: "bind", source: etcView.directory.value, options: ["bind", "ro", "nosuid", "nodev", "rprivate"]))
         }
         for tmp in ["/tmp", "/var/tmp"] {
             list.append(.init(destination: tmp, type: "tmpfs", source: "tmpfs",
@@ -120,7 +202,8 @@ public enum BundlePlanner {
             let path = try AbsolutePath(extra, code: .invalidConfigFile)
             if host.existingPaths.contains(path) { list.append(readOnlyBind(path)) }
         }
-        for shared in config.readWriteMounts {
+        let writable = config.readWriteMounts(for: request.users.runAsUser.value)
+        for shared in writable.shared + writable.own {   // the launcher checked that each own one is the user's
             let path = try AbsolutePath(shared, code: .invalidConfigFile)
             if host.existingPaths.contains(path) { list.append(readWriteBind(path)) }
         }
@@ -137,7 +220,7 @@ public enum BundlePlanner {
             let options = ["rbind", extra.readOnly ? "ro" : "rw", "nosuid", "nodev", "rprivate"]
             list.append(.init(destination: extra.destination.value, type: "bind", source: extra.source.value, options: options))
         }
-        if let network = host.network {   // over the read-only /etc of the host view: the container's own name
+        if let network = host.network, etcView == nil {   // over the read-only /etc of the host view: the container's own name
             list.append(.init(destination: "/etc/hosts", type: "bind", source: network.hostsFile.value, options: ["bind", "ro", "nosuid", "nodev", "noexec"]))
         }
         list.append(.init(destination: initPath, type: "bind", source: host.initBinary.value, options: ["bind", "ro", "nodev", "nosuid"]))
@@ -154,6 +237,10 @@ public enum BundlePlanner {
     static func readWriteBind(_ path: AbsolutePath) -> Spec.Mount {
         .init(destination: path.value, type: "bind", source: path.value, options: ["rbind", "rw", "nosuid", "nodev", "rprivate"])
     }
+
+    /// The Kata hypervisor annotations every bundle sets: `enable_annotations` must enable each (`--checksetup`).
+    public static let kataHypervisorAnnotations = [KataAnnotation.defaultVCPUs, KataAnnotation.defaultMemoryMiB,
+                                                   KataAnnotation.sharedFS, KataAnnotation.virtioFSCache]
 
     static func annotations(_ request: LaunchRequest, config: KataSection, runtime: String, vcores: UInt32,
                             memoryMiB: UInt64) -> [String: String] {

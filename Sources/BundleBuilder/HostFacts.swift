@@ -1,3 +1,4 @@
+import RuntimeBase
 import YarnContract
 
 /// What the pure planner needs to know about the host, gathered by RuntimeCore through LinuxSystem.
@@ -27,6 +28,11 @@ public struct HostFacts: Sendable, Equatable {
     public var seccompProfile: OCISeccomp?
     /// Routed networking: the namespace to join, the /etc/hosts to mount, the container's hostname.
     public var network: NetworkAttachment?
+    /// Which of the configured mount paths (ro-mounts, rw-mounts) are regular files rather than directories.
+    public var regularFiles: Set<AbsolutePath> = []
+    /// The host's directory mount points (for `kata`: Kata shares a bind's source without MS_REC, so a directory with
+    /// mounts below it would look empty there; the planner lists those as binds of their own).
+    public var hostMountPoints: [AbsolutePath] = []
 
     public init(runAsUser: Identity, nmGroupId: UInt32, nodename: String, rootSymlinks: [String: String],
                 existingPaths: Set<AbsolutePath>, initBinary: AbsolutePath, compatLibrary: AbsolutePath? = nil,

@@ -10,8 +10,8 @@ public enum LayoutPlanner {
         guard request.localDirectories.contains(where: { request.workDirectory.isWithin($0) }) else {
             throw RuntimeError(.couldNotCreateWorkDirectories, "work dir \(request.workDirectory) is not under a local dir")
         }
-        let work = ExitCode.couldNotCreateWorkDirectories.rawValue
-        let logs = ExitCode.couldNotCreateAppLogDirectories.rawValue
+        let work = ExitCode.couldNotCreateWorkDirectories
+        let logs = ExitCode.couldNotCreateAppLogDirectories
         var dirs: [LayoutPlan.Directory] = []
         for local in request.localDirectories {
             let userDir = try local.appending("usercache").appending(user)
@@ -32,21 +32,21 @@ public enum LayoutPlanner {
         }
         for name in ["tmp", "private_slash_tmp", "private_var_slash_tmp"] {
             dirs.append(.init(path: try workDir.appending(name), mode: 0o0710, chownToUserAndNMGroup: false,
-                              failure: ExitCode.couldNotCreateTmpDirectories.rawValue))
+                              failure: .couldNotCreateTmpDirectories))
         }
         var copies: [LayoutPlan.Copy] = [
             .init(source: request.scriptFile, destination: try workDir.appending("launch_container.sh"), mode: 0o700,
-                  failure: ExitCode.couldNotCreateScriptCopy.rawValue),
+                  failure: .couldNotCreateScriptCopy),
             .init(source: request.tokensFile, destination: try workDir.appending("container_tokens"), mode: 0o600,
-                  failure: ExitCode.couldNotCreateCredentialsCopy.rawValue),
+                  failure: .couldNotCreateCredentialsCopy),
         ]
         if let keystore = request.keystore {
             copies.append(.init(source: keystore, destination: try workDir.appending("yarn_provided.keystore"), mode: 0o600,
-                                failure: ExitCode.couldNotCreateKeystoreCopy.rawValue))
+                                failure: .couldNotCreateKeystoreCopy))
         }
         if let truststore = request.truststore {
             copies.append(.init(source: truststore, destination: try workDir.appending("yarn_provided.truststore"), mode: 0o600,
-                                failure: ExitCode.couldNotCreateTruststoreCopy.rawValue))
+                                failure: .couldNotCreateTruststoreCopy))
         }
         return LayoutPlan(directories: dirs, copies: copies)
     }

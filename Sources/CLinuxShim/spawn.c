@@ -8,6 +8,8 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,7 +18,7 @@
 
 enum {
     STAGE_SIGNALS = 1, STAGE_FDMAP = 2, STAGE_SETSID = 3, STAGE_CHDIR = 4, STAGE_GROUPS = 5, STAGE_GID = 6,
-    STAGE_UID = 7, STAGE_CAPS = 8, STAGE_NNP = 9, STAGE_EXEC = 11,   // 10 was seccomp: runtimes apply it
+    STAGE_UID = 7, STAGE_CAPS = 8, STAGE_NNP = 9, STAGE_MASK = 10, STAGE_EXEC = 11,
 };
 
 static void fail(int pipe_fd, int stage) {
@@ -60,6 +62,15 @@ static void child(const kyr_spawn_attr *a, int pipe_fd) {
     if (a->umask >= 0) umask((mode_t)a->umask);
     if (a->new_session && setsid() < 0) fail(pipe_fd, STAGE_SETSID);
     if (a->cwd && chdir(a->cwd) != 0) fail(pipe_fd, STAGE_CHDIR);
+    if (a->mask_proc_sys_net) {
+        // A private mount namespace whose /proc/sys/net is an empty, read-only tmpfs: Debian's runsc (20221219)
+        // takes the presence of /proc/sys/net/core/rmem_default for "root network namespace" and refuses its own
+        // netstack in any namespace on kernels that show the file everywhere. The host's mounts are untouched.
+        if (syscall(SYS_unshare, CLONE_NEWNS) != 0) fail(pipe_fd, STAGE_MASK);
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(pipe_fd, STAGE_MASK);
+        if (mount("kyr-mask", "/proc/sys/net", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") != 0)
+            fail(pipe_fd, STAGE_MASK);
+    }
 
     if (a->drop_ids) {
         if (syscall(SYS_setgroups, a->ngroups, a->groups) != 0) fail(pipe_fd, STAGE_GROUPS);

@@ -4,8 +4,12 @@ import RuntimeBase
 public struct KataSection: Sendable, Equatable {
     /// Runtime used when no policy entry and no request names one: `runc`, `runsc`, `kata` or `shim:<binary name>`.
     public var defaultRuntime = "runsc"
+    /// The sandbox of a container that opted into one without naming it (Hadoop's runc runtime path, or our
+    /// plugin's `kata` object): the default runtime unless that is `none`, which needs `runtime.opt-in`.
+    public var optInRuntime: String?
     /// Runtimes a container may ask for (`YARN_CONTAINER_RUNTIME_TYPE` / launch context); the default is always allowed.
-    public var allowedRuntimes: [String] = ["runc", "runsc", "kata"]
+    /// Not `kata` unless configured: allowing it makes `--checksetup` require a working Kata installation.
+    public var allowedRuntimes: [String] = ["runc", "runsc"]
     /// Per-user runtime policy: `runtime.user.<name>=<runtime>` overrides the default.
     public var userRuntimes: [String: String] = [:]
     public var runcBinary = "/usr/sbin/runc"
@@ -22,11 +26,11 @@ public struct KataSection: Sendable, Equatable {
     /// Extra read-only host paths mounted at the same place (JDK, Hadoop, Spark homes outside the host view).
     public var readOnlyMounts: [String] = []
     /// Host directories every container may write, at the same path (a shared scratch or a file:// staging dir).
-    /// Tenants share them: list only what the cluster's jobs must share.
+    /// An entry with a `{user}` component is per tenant: each container gets only its run-as user's directory,
+    /// and only when that user owns it (`userMountPath`). Entries without it are shared by every tenant.
     public var readWriteMounts: [String] = []
     public var seccompProfile: String?
-    /// `host`, `none` or `routed` as configured (`host` when absent); the per-container choice: `networking`.
-    public var network = "host"
+    /// The `network*` keys; a container's own mode is resolved per launch (`NetworkMode.resolve`).
     public var networking = NetworkSettings()
     /// `host` keeps the node's hostname (what YARN registers); `container` uses a name derived from the container id.
     public var hostname = "host"
@@ -36,6 +40,10 @@ public struct KataSection: Sendable, Equatable {
     public var cpuStrict = true
     public var defaultMemoryMiB: UInt64 = 1024
     public var vmMemoryOverheadMiB: UInt64 = 256
+    /// `vm.max-container-mb` / `vm.max-container-vcores`: the largest container YARN gives this node (its
+    /// yarn.scheduler.maximum-allocation-mb / -vcores), for `--checksetup`'s Kata checks; absent: the defaults.
+    public var maxContainerMiB: UInt64?
+    public var maxContainerVCores: UInt32?
     public var sharedFilesystem = "virtio-fs"
     public var virtioFSCache = "auto"
     public var tmpSizeMiB: UInt64 = 512
@@ -44,6 +52,28 @@ public struct KataSection: Sendable, Equatable {
     public var initBinary: String?
 
     public init() {}
+
+    public static let userPlaceholder = "{user}"
+
+    /// The runtime a container that opted into a sandbox gets when it names none.
+    public var sandboxForOptIn: String { optInRuntime ?? defaultRuntime }
+
+    /// The per-tenant form of an `rw-mounts` entry for `user` (every `{user}` component replaced), or nil for a
+    /// shared entry. User names never contain `/`, so the result stays one directory per user.
+    public static func userMountPath(_ template: String, user: String) -> String? {
+        let components = template.split(separator: "/", omittingEmptySubsequences: false)
+        guard components.contains(Substring(userPlaceholder)) else { return nil }
+        return components.map { $0 == Substring(userPlaceholder) ? user : String($0) }.joined(separator: "/")
+    }
+
+    /// The `rw-mounts` a container of `user` gets: shared entries as they are, per-tenant entries for that user.
+    public func readWriteMounts(for user: String) -> (shared: [String], own: [String]) {
+        var shared: [String] = [], own: [String] = []
+        for entry in readWriteMounts {
+            if let path = Self.userMountPath(entry, user: user) { own.append(path) } else { shared.append(entry) }
+        }
+        return (shared, own)
+    }
 
     init(_ file: ConfigFile) throws(RuntimeError) {
         let s = "kata"
@@ -61,6 +91,7 @@ public struct KataSection: Sendable, Equatable {
             return raw
         }
         if let v = text("runtime.default") { defaultRuntime = v }
+        optInRuntime = text("runtime.opt-in")
         if let v = file.list("runtime.allowed", section: s) { allowedRuntimes = v }
         for (key, value) in file.sections[s] ?? [:] where key.hasPrefix("runtime.user.") {
             userRuntimes[String(key.dropFirst("runtime.user.".count))] = value
@@ -83,9 +114,15 @@ public struct KataSection: Sendable, Equatable {
         for path in hostDirectories + readOnlyMounts + readWriteMounts where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
             throw RuntimeError(.invalidConfigFile, "[kata] mount paths must be absolute without '..': \(path)")
         }
+        for path in hostDirectories + readOnlyMounts + readWriteMounts where path.contains("{") || path.contains("}") {
+            let components = path.split(separator: "/")
+            guard readWriteMounts.contains(path), components.contains(Substring(Self.userPlaceholder)),
+                  components.allSatisfy({ $0 == Substring(Self.userPlaceholder) || (!$0.contains("{") && !$0.contains("}")) }) else {
+                throw RuntimeError(.invalidConfigFile, "[kata] only rw-mounts may hold a placeholder, and only {user} as a whole path component: \(path)")
+            }
+        }
         seccompProfile = try absolute("seccomp.profile")
         networking = try NetworkSettings(file)
-        if let v = networking.mode { network = v }
         if let v = text("hostname") {
             guard ["host", "container"].contains(v) else { throw RuntimeError(.invalidConfigFile, "[kata] hostname must be host or container: \(v)") }
             hostname = v
@@ -97,19 +134,26 @@ public struct KataSection: Sendable, Equatable {
         }
         defaultMemoryMiB = try number("default.memory-mb", defaultMemoryMiB)
         vmMemoryOverheadMiB = try number("vm.memory-overhead-mb", vmMemoryOverheadMiB)
+        if text("vm.max-container-mb") != nil { maxContainerMiB = try number("vm.max-container-mb", UInt64(1)) }
+        if text("vm.max-container-vcores") != nil { maxContainerVCores = try number("vm.max-container-vcores", UInt32(1)) }
         if let v = text("vm.shared-fs") { sharedFilesystem = v }
         if let v = text("vm.virtio-fs-cache") { virtioFSCache = v }
         tmpSizeMiB = try number("tmp.size-mb", tmpSizeMiB)
         pidsLimit = try number("pids.limit", pidsLimit)
         initBinary = try absolute("init.binary")
-        for runtime in [defaultRuntime] + allowedRuntimes + Array(userRuntimes.values) where !Self.isRuntimeName(runtime) {
+        for runtime in [defaultRuntime] + allowedRuntimes + Array(userRuntimes.values) + [optInRuntime].compactMap({ $0 })
+            where !Self.isRuntimeName(runtime) {
             throw RuntimeError(.invalidConfigFile, "[kata] unknown runtime name: \(runtime)")
+        }
+        guard sandboxForOptIn != "none" else {
+            throw RuntimeError(.invalidConfigFile, "[kata] runtime.default=none (only opted-in containers are sandboxed) needs runtime.opt-in=<a sandbox>")
         }
     }
 
-    /// `runc`, `runsc`, `kata`, or `shim:<name>` where name is a plain file name of a shim binary.
+    /// `runc`, `runsc`, `kata`, `shim:<name>` where name is a plain file name of a shim binary, or `none` (no
+    /// sandbox: Hadoop's default runtime, for nodes where only opted-in containers are sandboxed).
     public static func isRuntimeName(_ name: String) -> Bool {
-        if ["runc", "runsc", "kata"].contains(name) { return true }
+        if ["runc", "runsc", "kata", "none"].contains(name) { return true }
         guard name.hasPrefix("shim:") else { return false }
         let binary = name.dropFirst(5)
         return !binary.isEmpty && binary.count <= 64 && binary.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }

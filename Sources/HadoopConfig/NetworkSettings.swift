@@ -3,12 +3,10 @@ import RuntimeBase
 /// `[kata] network*` keys: which network a sandbox gets and, for `routed`, its address range and policy.
 /// Every key is documented in hadoop-conf/container-executor.cfg and docs/networking.md.
 public struct NetworkSettings: Sendable, Equatable {
-    public static let modes = ["host", "none", "routed"]
-
-    /// `network=` as configured; nil: runc/runsc get `host`, kata and shim runtimes `routed` (when a range is set).
-    public var mode: String?
+    /// `network=` as configured; nil: the safer choice the node allows (`NetworkMode.resolve`).
+    public var mode: NetworkMode?
     /// Modes a launch context may ask for besides the default (`network.allowed`).
-    public var allowedModes: [String] = []
+    public var allowedModes: [NetworkMode] = []
     /// This node's container addresses (`network.range`).
     public var range: IPv4Network?
     /// The containers' next hop, an address on every host-side veth (`network.gateway`, link-local like Calico's).
@@ -55,12 +53,12 @@ public struct NetworkSettings: Sendable, Equatable {
             RuntimeError(.invalidConfigFile, "[kata] \(key) must be \(what): \(raw)")
         }
         if let v = file.value("network", section: s) {
-            guard Self.modes.contains(v) else { throw fail("network", v, "host, none or routed") }
-            mode = v
+            guard let parsed = NetworkMode(rawValue: v) else { throw fail("network", v, "host, none or routed") }
+            mode = parsed
         }
-        if let list = file.list("network.allowed", section: s) {
-            for v in list where !Self.modes.contains(v) { throw fail("network.allowed", v, "host, none or routed") }
-            allowedModes = list
+        for v in file.list("network.allowed", section: s) ?? [] {
+            guard let parsed = NetworkMode(rawValue: v) else { throw fail("network.allowed", v, "host, none or routed") }
+            allowedModes.append(parsed)
         }
         if let v = file.value("network.range", section: s) {
             guard let net = IPv4Network(v), net.prefix >= 16, net.prefix <= 30 else { throw fail("network.range", v, "a CIDR block /16 to /30") }
@@ -121,7 +119,7 @@ public struct NetworkSettings: Sendable, Equatable {
             guard !range.contains(gateway) else { throw fail("network.gateway", gateway.description, "outside network.range") }
             if let cluster, !cluster.contains(range) { throw fail("network.cluster", cluster.description, "a block containing network.range") }
         }
-        if mode == "routed", range == nil { throw RuntimeError(.invalidConfigFile, "[kata] network=routed needs network.range") }
+        if mode == .routed, range == nil { throw RuntimeError(.invalidConfigFile, "[kata] network=routed needs network.range") }
     }
 
     /// Lending ports needs the node's address (its `network.nodes` entry), a block for every address of the range,

@@ -9,6 +9,37 @@ extension LiveSystem {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// Mount points of this mount namespace, from /proc/self/mountinfo (field 5, octal escapes decoded).
+    public func mountPoints() -> [String] {
+        guard let bytes = try? readFile("/proc/self/mountinfo", maxBytes: 16 << 20, code: .generalFailure) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard fields.count > 4 else { return nil }
+            return Self.unescapeMountField(String(fields[4]))
+        }
+    }
+
+    /// `\040` → space (the kernel escapes space, tab, newline and backslash in mountinfo).
+    static func unescapeMountField(_ field: String) -> String {
+        var out: [UInt8] = [], bytes = Array(field.utf8), i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\"), i + 3 < bytes.count, let value = UInt8(String(decoding: bytes[i + 1...i + 3], as: UTF8.self), radix: 8) {
+                out.append(value); i += 4
+            } else { out.append(bytes[i]); i += 1 }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Online CPUs (what Kata compares a VM's vCPUs with).
+    public func onlineCPUCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Total RAM in MiB (Kata's default_maxmemory=0 means this).
+    public func totalMemoryMiB() -> UInt64 {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return 0 }
+        return UInt64(pages) * UInt64(size) / (1 << 20)
+    }
+
     /// Top-level symlinks of `/` (merged /usr: bin → usr/bin …), to mirror in a host-view rootfs.
     public func rootSymlinks() -> [String: String] {
         var links: [String: String] = [:]

@@ -17,6 +17,8 @@ public struct SpawnRequest: Sendable {
     public var ignoreHangup: Bool
     /// nil: inherit ours (027).
     public var umask: UInt32?
+    /// Run in a private mount namespace whose /proc/sys/net is empty (runsc's netstack in a routed namespace).
+    public var maskProcSysNet = false
 
     public init(path: String, arguments: [String], environment: [String], fdMap: [Int32] = [-1, 2, 2],
                 workingDirectory: String? = nil, newSession: Bool = false, identity: (uid: UInt32, gid: UInt32, groups: [UInt32])? = nil,
@@ -30,7 +32,7 @@ public struct SpawnRequest: Sendable {
 
 extension LiveSystem {
     static let spawnStages = [1: "signals", 2: "fd map", 3: "setsid", 4: "chdir", 5: "setgroups", 6: "setresgid",
-                              7: "setresuid", 8: "capabilities", 9: "no_new_privs", 11: "exec"]
+                              7: "setresuid", 8: "capabilities", 9: "no_new_privs", 10: "mask /proc/sys/net", 11: "exec"]
 
     /// fork + execve in C (no Swift runs in the child). Returns the child's pid.
     public func spawn(_ request: SpawnRequest, code: ExitCode) throws(RuntimeError) -> Int32 {
@@ -59,6 +61,7 @@ extension LiveSystem {
                             attr.no_new_privs = request.noNewPrivileges ? 1 : 0
                             attr.ignore_hup = request.ignoreHangup ? 1 : 0
                             attr.umask = request.umask.map { Int32($0) } ?? -1
+                            attr.mask_proc_sys_net = request.maskProcSysNet ? 1 : 0
                             return request.path.withCString { path in
                                 attr.path = path
                                 return kyr_spawn(&attr)

@@ -57,6 +57,10 @@ public protocol System: Sendable {
     // Host facts
     func nodename() -> String
     func rootSymlinks() -> [String: String]
+    /// Online CPUs, total RAM in MiB, and this mount namespace's mount points (Kata's preflight and bundle).
+    func onlineCPUCount() -> Int
+    func totalMemoryMiB() -> UInt64
+    func mountPoints() -> [String]
     func executablePath() throws(RuntimeError) -> String
     func threadCount() -> Int32
     func capabilityNameIsValid(_ name: String) -> Bool

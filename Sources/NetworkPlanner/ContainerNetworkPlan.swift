@@ -1,4 +1,5 @@
 import HadoopConfig
+import RuntimeBase
 import YarnContract
 
 /// Everything that wires one container into the routed network, as data: the address, the veth names, the

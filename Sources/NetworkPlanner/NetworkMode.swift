@@ -2,27 +2,27 @@ import HadoopConfig
 import RuntimeBase
 import YarnContract
 
-/// The network a sandbox gets: the node's (`host`), loopback only (`none`), or its own namespace with a routed
-/// address from this node's range (`routed`, docs/networking.md).
-public enum NetworkMode: String, Sendable, Equatable {
-    case host, none, routed
-
-    /// The mode for one container: the launch context's request (if allowed) or the configured default, which
-    /// is `host` for runc/runsc and `routed` for kata and shim runtimes when a range is configured.
+extension NetworkMode {
+    /// The mode for one container: the launch context's request (if allowed) or the configured mode. Without one,
+    /// the safer choice the node allows: `routed` for every sandbox once a range is configured (tenants apart,
+    /// NodeManager ports closed); without a range `host`, and `none` for Kata, whose VM cannot share the host's.
+    /// `none` (no sandbox) always has the node's network.
     public static func resolve(runtime: String, requested: String?, settings: NetworkSettings) throws(RuntimeError) -> NetworkMode {
-        let isVMOrShim = runtime == "kata" || runtime.hasPrefix("shim:")
-        var fallback: NetworkMode = .host
-        if isVMOrShim { fallback = settings.range != nil ? .routed : (runtime == "kata" ? .none : .host) }
-        let configured = settings.mode.flatMap(NetworkMode.init(rawValue:)) ?? fallback
+        var fallback: NetworkMode = settings.range != nil ? .routed : (runtime == "kata" ? .none : .host)
+        if runtime == "none" { fallback = .host }
+        let configured = settings.mode ?? fallback
         var mode = configured
         if let requested, !requested.isEmpty, requested != "default" {
             guard let asked = NetworkMode(rawValue: requested) else {
                 throw RuntimeError(.invalidArgumentNumber, "unknown network mode requested: \(Redact.short(requested))")
             }
-            guard asked == configured || settings.allowedModes.contains(requested) else {
+            guard asked == configured || settings.allowedModes.contains(asked) else {
                 throw RuntimeError(.invalidArgumentNumber, "network \(requested) is not allowed by [kata] network.allowed")
             }
             mode = asked
+        }
+        if mode != .host, runtime == "none" {
+            throw RuntimeError(.runcSetupFailed, "runtime none runs on the host: it has no network of its own (network \(mode.rawValue) needs a sandbox)")
         }
         if mode == .host, runtime == "kata" {
             throw RuntimeError(.runcSetupFailed, "a Kata VM cannot share the host's network namespace: set [kata] network=routed and network.range")
@@ -32,7 +32,4 @@ public enum NetworkMode: String, Sendable, Equatable {
         }
         return mode
     }
-
-    /// runsc's `--network` value: `sandbox` (gVisor's netstack in the namespace the spec names) for routed.
-    public var runscFlag: String { self == .routed ? "sandbox" : rawValue }
 }

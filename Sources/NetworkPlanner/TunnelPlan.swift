@@ -1,4 +1,5 @@
 import HadoopConfig
+import RuntimeBase
 import YarnContract
 
 /// Cross-node tenant isolation (`[kata] network.tunnel=vxlan`, docs/networking.md "Across nodes"): traffic

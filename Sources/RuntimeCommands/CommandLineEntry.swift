@@ -15,8 +15,11 @@ public enum CommandLineEntry {
             argv.removeSubrange(1...2)
         }
         do {
-            if argv.count == 2, argv[1] == "help" || argv[1] == "--help" { system.writeStandardOutput(Usage.text); return 0 }
-            if argv.count == 2, argv[1] == "version" || argv[1] == "--version" { system.writeStandardOutput(Usage.version); return 0 }
+            switch ArgvDecoder.informational(argv) {
+            case .help: system.writeStandardOutput(Usage.text); return 0
+            case .version: system.writeStandardOutput(Usage.version); return 0
+            case nil: break
+            }
             let context = try SetupCheck.run(system: system, overrideConfig: configOverride)
             let request = try ArgvDecoder.decode(argv)
             try system.becomeRoot()

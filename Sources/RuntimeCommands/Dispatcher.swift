@@ -12,6 +12,7 @@ struct Dispatcher {
     func run(_ request: YarnRequest) throws(RuntimeError) -> Int32 {
         switch request {
         case .checkSetup:
+            try SetupCheck.kata(context)
             return 0
         case .launchContainer(let launch):
             announce(1, launch.users)
@@ -62,12 +63,6 @@ struct Dispatcher {
             return 0
         case .gc:
             for line in try GarbageCollector(context: context).run() { system.writeStandardOutput(line) }
-            return 0
-        case .help:
-            system.writeStandardOutput(Usage.text)
-            return 0
-        case .version:
-            system.writeStandardOutput(Usage.version)
             return 0
         case .docker, .launchDockerContainer:
             throw RuntimeError(.featureDisabled, "Feature disabled: docker is not supported by kata-yarn-runtime; request a sandbox with YARN_CONTAINER_RUNTIME_TYPE=kata")

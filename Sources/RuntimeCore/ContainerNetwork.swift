@@ -26,7 +26,7 @@ struct ContainerNetwork {
     /// stack), asked once for every container when the namespace exists; only such a sandbox can use a share of the
     /// node's address.
     func attach(_ request: LaunchRequest, store: StateStore, containerDir: AbsolutePath,
-                kernelStack: (AbsolutePath) throws(RuntimeError) -> Bool) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
+                kernelStack: Bool) throws(RuntimeError) -> (NetworkAttachment, ContainerNetworkPlan) {
         guard let range = settings.range else { throw RuntimeError(.invalidConfigFile, "network=routed needs [kata] network.range") }
         try tools.ensureInstalled()
         if settings.sharedPorts != nil { try checkLentPortsReserved() }
@@ -53,7 +53,7 @@ struct ContainerNetwork {
             // Under the tunnel the container's own route and rule ride along (no extra process per launch).
             let tunnelled = settings.tunnel ? TunnelPlan.containerCommands(plan) : []
             try tools.ip(plan.hostCommands + tunnelled, script: try containerDir.appending("net-host.batch"), log: log)
-            if !(try kernelStack(namespace)), plan.share != nil {
+            if !kernelStack, plan.share != nil {
                 // A VM or gVisor's netstack never sees this namespace's rules: no share, and the record says so.
                 plan.share = nil
                 try writeRecord(plan, containerDir: containerDir)
@@ -161,15 +161,13 @@ struct ContainerNetwork {
     }
 
     /// runsc's `--network` for a routed container. Either way the sandbox joins the namespace the bundle names.
-    /// `auto` avoids a known refusal: runsc releases before 2023 decide "root namespace" by the existence of
-    /// /proc/sys/net/core/rmem_default, which newer kernels show in every namespace, and then refuse netstack.
-    func runscStack(_ namespace: AbsolutePath?) throws(RuntimeError) -> String {
+    /// `auto` prefers gVisor's own netstack (the container's socket calls never reach the host kernel's network
+    /// stack); Debian's runsc is started where its root-namespace test cannot misfire (`maskProcSysNet`). Only a
+    /// share of the node's address (`network.node-address.ports`) needs the namespace's Linux stack, so `auto` picks
+    /// `host` there; `sandbox` and `host` are explicit choices.
+    func runscStack() -> String {
         guard settings.runscStack == "auto" else { return settings.runscStack }
-        guard let namespace else { return "sandbox" }
-        let looksRoot = try system.inNetworkNamespace(namespace.value, code: .runcSetupFailed) { () throws(RuntimeError) -> Bool in
-            system.pathExists("/proc/sys/net/core/rmem_default")
-        }
-        return looksRoot ? "host" : "sandbox"
+        return settings.sharedPorts == nil ? "sandbox" : "host"
     }
 
     /// The node must never hand a lent port to one of its own sockets: a service of the node bound to port 0 (Hadoop
@@ -197,9 +195,8 @@ struct ContainerNetwork {
     }
 
     func logTail(_ containerDir: AbsolutePath) -> String {
-        guard let path = try? containerDir.appending("network.log"),
-              let bytes = try? system.readFile(path.value, maxBytes: 1 << 20, code: .generalFailure), !bytes.isEmpty else { return "" }
-        return ": " + String(decoding: bytes.suffix(400), as: UTF8.self).split(separator: "\n").joined(separator: "; ")
+        guard let path = try? containerDir.appending("network.log"), let tail = LogTail.read(path, system: system) else { return "" }
+        return ": " + tail
     }
 }
 

@@ -23,6 +23,8 @@ public struct ContainerRecord: Sendable {
     public var hostname: String?
     /// Its share of the node's address, `<node address>:<low>-<high>` (`network.node-address.ports`).
     public var nodeAddressPorts: String?
+    /// runsc's network stack for a routed container: `sandbox` (gVisor's netstack) or `host`.
+    public var runscNetwork: String?
     /// The NodeManager that launched it (uid, gid): `gc` writes the exit code of an orphan as that identity.
     public var nodeManager: (uid: UInt32, gid: UInt32)?
 
@@ -36,6 +38,7 @@ public struct ContainerRecord: Sendable {
         if let address { object["address"] = .string(address) }
         if let hostname { object["hostname"] = .string(hostname) }
         if let nodeAddressPorts { object["nodeAddressPorts"] = .string(nodeAddressPorts) }
+        if let runscNetwork { object["runscNetwork"] = .string(runscNetwork) }
         if let nodeManager { object["nodeManagerUid"] = .int(nodeManager.uid); object["nodeManagerGid"] = .int(nodeManager.gid) }
         return .object(object)
     }
@@ -70,6 +73,7 @@ public struct ContainerRecord: Sendable {
         address = json["address"]?.stringValue
         hostname = json["hostname"]?.stringValue
         nodeAddressPorts = json["nodeAddressPorts"]?.stringValue
+        runscNetwork = json["runscNetwork"]?.stringValue
         if let uid = json["nodeManagerUid"]?.int64Value, let gid = json["nodeManagerGid"]?.int64Value {
             nodeManager = (UInt32(truncatingIfNeeded: uid), UInt32(truncatingIfNeeded: gid))
         }

@@ -1,4 +1,5 @@
 import BundleBuilder
+import HadoopConfig
 import LinuxSystem
 import NetworkPlanner
 import OCISpec
@@ -19,9 +20,15 @@ public struct LaunchContainer {
     public func run(_ request: LaunchRequest) throws(RuntimeError) -> Int32 {
         let system = context.system
         let user = try UserPolicy.validate(request.users.runAsUser, in: context)
-        let runtime = try RuntimeSelection.choose(requested: request.requestedRuntime, user: user.name, config: context.kata)
+        let runtime = try RuntimeSelection.choose(requested: request.requestedRuntime, user: user.name, config: context.kata,
+                                                  optedIn: request.optedIntoSandbox)
         let networkMode = try NetworkMode.resolve(runtime: runtime, requested: request.requestedNetwork, settings: context.kata.networking)
-        var driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode)
+        let network = ContainerNetwork(context: context)
+        // The runtime and its network stack are chosen once, before the driver exists: runsc's stack (its own
+        // netstack or the namespace's Linux stack) matters only in a namespace of the container's own.
+        let runscStack = runtime == "runsc" && networkMode == .routed ? network.runscStack() : nil
+        let kernelStack = RuntimeSelection.usesNamespaceStack(runtime) || runscStack == "host"
+        let driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: runscStack)
         system.ignoreHangupAndPipe()
 
         // Everything is checked before anything is written: the roots, the plan, the NM's files, the id.
@@ -37,11 +44,11 @@ public struct LaunchContainer {
             }
         }
         let store = StateStore(system: system, root: try context.stateRoot)
-        let network = ContainerNetwork(context: context)
         // A launch of this id that died before recording its container may have left a network behind.
         try network.reclaimDebris(of: request.containerId, store: store)
         // Claims the id: a second launch of a live container stops here, before it stages anything.
         let containerDir = try store.create(request.containerId)
+        let writer = BundleWriter(context: context)
         var staged = StagedPaths()
         var started: StartedContainer?
         var stdio: [Int32] = []
@@ -50,28 +57,23 @@ public struct LaunchContainer {
         let layers = request.image?.layers ?? []
         let status: Int32
         do throws(RuntimeError) {
-            try prepareLayout(layout, sources: sources, user: user, staged: &staged)
+            try writer.prepareLayout(layout, sources: sources, user: user, staged: &staged)
             let imageRootfs = layers.isEmpty ? nil : try image.mount(layers, user: user)
             var attachment: (NetworkAttachment, ContainerNetworkPlan)?
             if networkMode == .routed {
-                var runscStack: String?
-                attachment = try network.attach(request, store: store, containerDir: containerDir) { namespace throws(RuntimeError) in
-                    guard runtime == "runsc" else { return RuntimeSelection.usesNamespaceStack(runtime) }
-                    runscStack = try network.runscStack(namespace)
-                    return runscStack == "host"
-                }
-                if let runscStack {
-                    driver = try RuntimeSelection.driver(named: runtime, context: context, network: networkMode, runscStack: runscStack)
-                }
+                attachment = try network.attach(request, store: store, containerDir: containerDir, kernelStack: kernelStack)
             }
-            let bundle = try writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs,
-                                         network: networkMode, attachment: attachment?.0)
-            stdio = try openStdio(request, user: user, staged: &staged)
+            let bundle = try writer.writeBundle(request, user: user, runtime: runtime, containerDir: containerDir, imageRootfs: imageRootfs,
+                                                network: networkMode, attachment: attachment?.0)
+            stdio = try writer.openStdio(request, user: user, staged: &staged)
             let startedAt = system.monotonicNanoseconds()
             let container = try driver.start(StartRequest(id: request.containerId, bundle: bundle, stdio: stdio, workDirectory: containerDir))
             started = container
             guard container.pid > 0 else {
-                throw RuntimeError(.runcRunFailed, "\(runtime) could not start \(request.containerId) (status \(container.finishedStatus ?? -1)); see \(containerDir)/\(runtime).log or the container's stderr")
+                let log = (try? containerDir.appending("\(runtime).log")).flatMap { LogTail.read($0, system: system) }
+                let stderr = (try? request.containerLogDirectories.first?.appending("sandbox.stderr"))?.map(\.value) ?? "the container's stderr"
+                throw RuntimeError(.runcRunFailed, "\(runtime) could not start \(request.containerId) (status \(container.finishedStatus ?? -1))"
+                                   + (log.map { "; \(runtime).log: \($0)" } ?? "") + "; the runtime's own messages are in \(stderr)")
             }
             var record = ContainerRecord(
                 id: request.containerId, runtime: runtime, runAsUser: user.name, uid: user.uid, pid: container.pid,
@@ -82,6 +84,7 @@ public struct LaunchContainer {
             record.hostname = attachment?.1.hostname
             record.nodeAddressPorts = attachment?.1.share.map { "\($0.nodeAddress):\($0.blockText)" }
             record.nodeManager = (context.nodeManagerUID, context.nodeManagerGID)
+            record.runscNetwork = runscStack
             // The record first: a NodeManager that reads the pid file and signals at once must find its container.
             try store.save(record)
             try writePidFile(request, pid: container.pid)
@@ -107,76 +110,6 @@ public struct LaunchContainer {
         for failure in failures.dropFirst() { system.writeStandardError("also: \(failure.description)") }
         if let first = failures.first { throw first }
         return status
-    }
-
-    /// Hadoop's `create_local_dirs` + copies: user dirs as root then chowned to user:NM group, O_EXCL copies.
-    /// Every path is beneath a checked root (the plan derives them from the roots); each one made is staged.
-    func prepareLayout(_ layout: LayoutPlan, sources: [AbsolutePath: [UInt8]], user: UserRecord, staged: inout StagedPaths) throws(RuntimeError) {
-        let system = context.system
-        // `<local>/usercache` belongs to the NodeManager; it normally exists, and a fresh local dir gets it here.
-        for local in Set(layout.directories.compactMap { $0.path.usercacheRoot }).sorted(by: { $0.value < $1.value }) {
-            let outcome = try system.makeDirectory(local.value, mode: 0o755, owner: (context.nodeManagerUID, context.nodeManagerGID), code: .couldNotCreateWorkDirectories)
-            staged.record(local, directory: true, outcome: outcome)
-        }
-        for dir in layout.directories {
-            let owner = dir.chownToUserAndNMGroup ? (user.uid, context.nodeManagerGID) : (user.uid, user.gid)
-            let code = ExitCode(rawValue: dir.failure) ?? .couldNotCreateWorkDirectories
-            let outcome = try system.makeDirectory(dir.path.value, mode: dir.mode, owner: owner, code: code)
-            staged.record(dir.path, directory: true, outcome: outcome)
-            if outcome == .existed, let status = try system.fileStatus(dir.path.value), status.kind != .directory || status.uid != user.uid {
-                throw RuntimeError(code, "\(dir.path) exists but is not a directory owned by \(user.name)")
-            }
-        }
-        for copy in layout.copies {
-            let code = ExitCode(rawValue: copy.failure) ?? .couldNotCreateScriptCopy
-            try system.createFile(copy.destination.value, sources[copy.source] ?? [], mode: copy.mode, owner: (user.uid, user.gid), code: code)
-            staged.record(copy.destination, directory: false, outcome: .created)
-        }
-    }
-
-    func writeBundle(_ request: LaunchRequest, user: UserRecord, runtime: String, containerDir: AbsolutePath,
-                     imageRootfs: AbsolutePath?, network: NetworkMode, attachment: NetworkAttachment?) throws(RuntimeError) -> AbsolutePath {
-        let system = context.system
-        let seccomp = try SeccompLoader.load(context)
-        var facts = try HostFactsProbe.gather(for: request, user: user, context: context, seccomp: seccomp)
-        facts.imageRootfs = imageRootfs
-        facts.network = attachment
-        var config = context.kata
-        config.network = network.rawValue   // the container's own mode (`none`: a private namespace, loopback only)
-        let bundle = try containerDir.appending("bundle")
-        let plan = try BundlePlanner.plan(request, config: config, host: facts, runtime: runtime, bundleDirectory: bundle)
-        try system.makeDirectory(bundle.value, mode: 0o711, owner: (0, 0), code: .runcSetupFailed)
-        if plan.ownsRootfs {
-            let rootfs = try bundle.appending("rootfs")
-            try system.makeDirectory(rootfs.value, mode: 0o755, owner: (0, 0), code: .runcSetupFailed)
-            for (name, target) in plan.rootfsSymlinks.sorted(by: { $0.key < $1.key }) {
-                try system.createSymlink(target, at: try rootfs.appending(name).value, code: .runcSetupFailed)
-            }
-        }
-        try system.createFile(try bundle.appending("config.json").value, Array(plan.spec.encoded().utf8), mode: 0o600,
-                              owner: (0, 0), code: .runcSetupFailed)
-        return bundle
-    }
-
-    /// The container's own stdout/stderr go to `sandbox.stdout`/`sandbox.stderr` in its first log dir, owned by
-    /// the user (container-executor closes them, so anything written before the script's own redirections was
-    /// lost). Not `stdout`/`stderr`: YARN's script opens those by path, and gVisor refuses to open by path a file
-    /// it was also handed as stdio. stdin is /dev/null.
-    func openStdio(_ request: LaunchRequest, user: UserRecord, staged: inout StagedPaths) throws(RuntimeError) -> [Int32] {
-        guard let logDir = request.containerLogDirectories.first else { throw RuntimeError(.couldNotCreateAppLogDirectories, "no log dir") }
-        let system = context.system
-        let owner = (user.uid, context.nodeManagerGID)
-        var fds = [system.openDevNull()]
-        for name in ["sandbox.stdout", "sandbox.stderr"] {
-            let path = try logDir.appending(name)
-            do { fds.append(try system.openForAppend(path.value, mode: 0o640, owner: owner, code: .couldNotCreateAppLogDirectories)) } catch {
-                fds.forEach(system.closeDescriptor)
-                throw error
-            }
-            // Ours alone when this launch made the log dir: then a failed launch takes the file back with it.
-            if staged.made(logDir) { staged.record(path, directory: false, outcome: .created) }
-        }
-        return fds
     }
 
     /// Decimal, no newline, 0700, tmp + rename, as the NodeManager (Hadoop's `write_pid_to_file_as_nm`).

@@ -25,6 +25,7 @@ public struct RunRuncContainer {
             throw RuntimeError(.runcRunFailed, "pid file \(command.launch.pidFile) already exists")
         }
         var launch = command.launch
+        launch.optedIntoSandbox = true
         launch.extraMounts = try userMounts(command)
         if !command.layers.isEmpty || command.image != nil {
             launch.image = ContainerImage(layers: command.image == nil ? command.layers : [], directory: command.image,

@@ -1,3 +1,4 @@
+import BundleBuilder
 import HadoopConfig
 import LinuxSystem
 import NetworkPlanner
@@ -7,7 +8,9 @@ import YarnContract
 
 /// Picks the runtime for a container (request → per-user policy → default) and builds its driver.
 public enum RuntimeSelection {
-    public static func choose(requested: String?, user: String, config: KataSection) throws(RuntimeError) -> String {
+    /// `optedIn`: the container asked for a sandbox (Hadoop's runc runtime, our plugin) without naming one; it never
+    /// gets `none`. Everything else gets the per-user runtime or the default, which may be `none` (no sandbox).
+    public static func choose(requested: String?, user: String, config: KataSection, optedIn: Bool = false) throws(RuntimeError) -> String {
         if let requested, !requested.isEmpty, requested != "default" {
             guard KataSection.isRuntimeName(requested) else {
                 throw RuntimeError(.invalidArgumentNumber, "unknown runtime requested: \(Redact.short(requested))")
@@ -17,7 +20,8 @@ public enum RuntimeSelection {
             }
             return requested
         }
-        return config.userRuntimes[user] ?? config.defaultRuntime
+        let configured = config.userRuntimes[user] ?? config.defaultRuntime
+        return optedIn && configured == "none" ? config.sandboxForOptIn : configured
     }
 
     /// Whether the runtime's containers use the Linux network stack of the namespace they are given: runc and crun
@@ -33,12 +37,15 @@ public enum RuntimeSelection {
                               runscStack: String? = nil) throws(RuntimeError) -> any RuntimeDriver {
         if let make = context.driverOverride { return try make(name) }
         let kata = context.kata
-        let runscNetwork = runscStack ?? (network ?? NetworkMode(rawValue: kata.network))?.runscFlag ?? kata.network
+        // runsc's --network matters for `run` only; the other verbs (kill, state, delete) accept any value.
+        let runscNetwork = runscStack ?? (network ?? kata.networking.mode ?? .host).runscFlag
         let runtimes = try context.stateRoot.appending("runtimes")
         switch name {
+        case "none":
+            return HostProcessDriver(stateRoot: try runtimes.appending("none"), initPath: BundlePlanner.initPath, system: context.system)
         case "runc":
             return OCICLIDriver(flavor: .runc, binary: try AbsolutePath(kata.runcBinary, code: .invalidConfigFile),
-                                stateRoot: try runtimes.appending("runc"), network: kata.network, system: context.system)
+                                stateRoot: try runtimes.appending("runc"), network: (network ?? .host).rawValue, system: context.system)
         case "runsc":
             return OCICLIDriver(flavor: .runsc, binary: try AbsolutePath(kata.runscBinary, code: .invalidConfigFile),
                                 stateRoot: try runtimes.appending("runsc"), network: runscNetwork, system: context.system)

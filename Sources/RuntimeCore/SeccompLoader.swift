@@ -6,16 +6,16 @@ import StrictJSON
 /// Loads the configured container seccomp profile (or the built-in default) and compiles it with libseccomp,
 /// so an invalid profile fails the launch here with a clear message instead of inside a runtime.
 enum SeccompLoader {
+    /// The built-in default is compiled by the tests (`SeccompProfileTests`, `test_seccomp_profiles.py`), not on
+    /// every launch: compiling it was a sixth of the launcher's own instructions. A configured profile is compiled.
     static func load(_ context: RuntimeContext) throws(RuntimeError) -> OCISeccomp {
-        var profile = OCISeccomp.yarnDefault
-        if let path = context.kata.seccompProfile {
-            // Like the cfg itself: whoever can write the profile decides every tenant's kernel surface.
-            try SetupCheck.checkConfigPermissions(path, system: context.system)
-            let bytes = try context.system.readFile(path, maxBytes: 1 << 20, code: .invalidConfigFile)
-            let json: JSONValue
-            do { json = try JSONParser().parse(bytes) } catch { throw RuntimeError(.invalidConfigFile, "seccomp profile \(path): \(error.description)") }
-            profile = try OCISeccomp(json: json)
-        }
+        guard let path = context.kata.seccompProfile else { return OCISeccomp.yarnDefault }
+        // Like the cfg itself: whoever can write the profile decides every tenant's kernel surface.
+        try SetupCheck.checkConfigPermissions(path, system: context.system)
+        let bytes = try context.system.readFile(path, maxBytes: 1 << 20, code: .invalidConfigFile)
+        let json: JSONValue
+        do { json = try JSONParser().parse(bytes) } catch { throw RuntimeError(.invalidConfigFile, "seccomp profile \(path): \(error.description)") }
+        let profile = try OCISeccomp(json: json)
         _ = try compile(profile, system: context.system)
         return profile
     }

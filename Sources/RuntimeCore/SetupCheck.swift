@@ -1,6 +1,8 @@
+import BundleBuilder
 import HadoopConfig
 import LinuxSystem
 import RuntimeBase
+import RuntimeDrivers
 import YarnContract
 
 /// Hadoop's `assert_valid_setup`, run on every invocation before the operation is even decoded:
@@ -34,6 +36,30 @@ public enum SetupCheck {
         }
         return RuntimeContext(system: system, config: config, configPath: path, nodeManagerUID: caller.realUID,
                               nodeManagerGID: nmGID, executablePath: exe)
+    }
+
+    /// `--checksetup` with `kata` allowed (or the default): Kata's configuration.toml and this host must be able to run
+    /// the node's largest container as a VM with YARN's contract (annotations enabled, static sizing, maxmemory,
+    /// guest seccomp, vCPUs, devices). Every reason at once, exit 76 (the code a launch would fail with).
+    public static func kata(_ context: RuntimeContext) throws(RuntimeError) {
+        let kata = context.kata
+        guard kata.allowedRuntimes.contains("kata") || kata.defaultRuntime == "kata" || kata.optInRuntime == "kata"
+              || kata.userRuntimes.values.contains("kata") else { return }
+        let system = context.system
+        let config = try KataConfigReader.load(explicit: kata.kataConfigPath, system: system)
+        let needs = KataNeeds(annotations: BundlePlanner.kataHypervisorAnnotations,
+                              vmMemoryMiB: max(kata.defaultMemoryMiB, kata.maxContainerMiB ?? 0) + kata.vmMemoryOverheadMiB,
+                              vcpus: max(kata.defaultVCores, kata.maxContainerVCores ?? 0), seccomp: true,
+                              hostCPUs: system.onlineCPUCount(), hostMemoryMiB: system.totalMemoryMiB(),
+                              devices: KataConfigReader.devices(for: config.hypervisor, system: system))
+        var problems = KataPreflight.problems(config, needs)
+        if let status = try? system.fileStatus(kata.kataShimBinary), status.kind == .regular, status.mode & 0o111 != 0 {} else {
+            problems.append("the Kata shim \(kata.kataShimBinary) is not installed ([kata] kata.shim.binary)")
+        }
+        guard problems.isEmpty else {
+            throw RuntimeError(.runcSetupFailed, "kata is allowed but cannot run here: " + problems.joined(separator: "; ")
+                               + " (remove kata from [kata] runtime.allowed on nodes without it)")
+        }
     }
 
     /// The floors below which an operation could fail half way and leave privileged debris: the caller chooses our

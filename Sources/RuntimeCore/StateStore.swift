@@ -33,7 +33,7 @@ public struct StateStore: Sendable {
 
     public func save(_ record: ContainerRecord) throws(RuntimeError) {
         let file = try directory(for: record.id).appending("state.json")
-        try system.writeFileAtomically(file.value, Array(JSONWriter.encode(record.json).utf8), mode: 0o600, code: .generalFailure)
+        try system.writeFileAtomically(file.value, JSONWriter.encodeBytes(record.json), mode: 0o600, code: .generalFailure)
     }
 
     public func load(_ id: ContainerId) throws(RuntimeError) -> ContainerRecord? {

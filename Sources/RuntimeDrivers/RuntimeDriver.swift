@@ -1,5 +1,4 @@
 import RuntimeBase
-import YarnContract
 
 /// What a launcher needs from a sandbox runtime. One bundle, many runtimes: `OCICLIDriver` (runc, runsc) and
 /// `ShimV2Driver` (containerd shim v2 over ttrpc: Kata, runc-v2, any shim) implement the same lifecycle.

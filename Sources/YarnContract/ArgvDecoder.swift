@@ -52,10 +52,6 @@ public enum ArgvDecoder {
             return .docker(operation: argv[1])
         case "--module-gpu", "--module-fpga", "--module-devices":
             return .deviceModule(name: argv[1])
-        case "--help":
-            return .help
-        case "--version":
-            return .version
         default:
             throw RuntimeError(.invalidCommandProvided, "invalid command provided: \(Redact.short(argv[1]))")
         }
@@ -141,10 +137,23 @@ public enum ArgvDecoder {
 
     // MARK: our verbs
 
-    static let verbs: Set<String> = ["launch", "signal", "state", "list", "delete", "gc", "version", "help"]
+    static let verbs: Set<String> = ["launch", "signal", "state", "list", "delete", "gc"]
+
+    public enum Informational: Sendable, Equatable { case help, version }
+
+    /// `help`, `--help`, `version`, `--version` and nothing else: answered before any set-up check, since they
+    /// touch nothing (the one home of help; every other argv goes through `decode` after the checks).
+    public static func informational(_ argv: [String]) -> Informational? {
+        guard argv.count == 2 else { return nil }
+        switch argv[1] {
+        case "help", "--help": return .help
+        case "version", "--version": return .version
+        default: return nil
+        }
+    }
 
     /// A verb is recognised only with a syntactically valid container id in argv[2] (or no arguments for
-    /// `list`/`version`/`help`): a NodeManager never passes a container id as the YARN user, so no Hadoop call
+    /// `list`/`gc`): a NodeManager never passes a container id as the YARN user, so no Hadoop call
     /// is ever mistaken for a verb.
     static func decodeVerb(_ argv: [String]) throws(RuntimeError) -> YarnRequest? {
         let verb = argv[1]
@@ -152,9 +161,7 @@ public enum ArgvDecoder {
         switch verb {
         case "list" where argv.count == 2: return .list
         case "gc" where argv.count == 2: return .gc
-        case "version" where argv.count == 2: return .version
-        case "help" where argv.count == 2: return .help
-        case "list", "gc", "version", "help": return nil
+        case "list", "gc": return nil
         default: break
         }
         guard argv.count >= 3, argv[2].hasPrefix("container_") else { return nil }

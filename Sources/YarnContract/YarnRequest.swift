@@ -28,8 +28,6 @@ public enum YarnRequest: Sendable, Equatable {
     case delete(containerId: ContainerId)
     /// Reclaims what containers whose launcher is gone left behind: runtime state, records, network.
     case gc
-    case version
-    case help
 }
 
 public struct UserPair: Sendable, Equatable {
@@ -69,6 +67,8 @@ public struct LaunchRequest: Sendable, Equatable {
     public var memoryMiB: UInt64?
     /// The runtime asked for by the application (`YARN_CONTAINER_RUNTIME_TYPE` / the plugin), if any.
     public var requestedRuntime: String?
+    /// The container asked for a sandbox without naming one (Hadoop's runc runtime or our plugin): never `none`.
+    public var optedIntoSandbox = false
     /// `host`, `none` or `routed` from the launch context; nil: the configured default (docs/networking.md).
     public var requestedNetwork: String?
     /// Extra host paths the NodeManager asked to mount (runc's YARN_CONTAINER_RUNTIME_RUNC_MOUNTS), already allowed.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "fixtures" / "yarn-3.3.6"
+FIXTURES = REPO / "Tests" / "Fixtures" / "yarn-3.3.6"   # recorded from a real 3.3.6 NodeManager
 BUILD = Path(os.environ.get("KYR_BUILD_DIR", REPO / ".build" / "release"))
 NM_GROUP = "hadoop"
 NM_USER = "yarn"
@@ -96,7 +96,7 @@ class Node:
             "banned.users=hdfs,yarn,mapred,bin\nmin.user.id=1000\nallowed.system.users=\n"
             "feature.yarn.sysfs.enabled=true\n"
             "[runc]\n  module.enabled=true\n"
-            f"[kata]\n  runtime.default={self.runtime}\n  runtime.allowed=runc,runsc,kata,shim:runc,shim:containerd-shim-runc-v2\n"
+            f"[kata]\n  runtime.default={self.runtime}\n  runtime.allowed=runc,runsc,shim:runc,shim:containerd-shim-runc-v2\n"
             f"  state-root={self.state}\n" + extra)
         os.chmod(cfg, 0o644)
         return cfg
@@ -168,13 +168,37 @@ class Launch:
         os.chmod(path, 0o644)
         return path
 
-    def wait_for_pid(self, timeout=30):
+    def wait_for_pid(self, timeout=30, proc=None):
+        """The pid the launcher wrote; with the launcher's `proc`, fails at once (with its stderr) if it ended first."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.pidfile.exists() and self.pidfile.read_text().strip().isdigit():
                 return int(self.pidfile.read_text())
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(f"launcher ended ({proc.returncode}) before writing {self.pidfile}: {proc.stderr.read()}")
             time.sleep(0.02)
         raise AssertionError(f"no pid file {self.pidfile} after {timeout}s")
+
+    @property
+    def armed(self):
+        """The marker a workload writes once its traps are installed: signal tests signal only after it exists."""
+        return self.logdir / "armed"
+
+    def arm(self):
+        """The shell command that writes the marker (the log dir is mounted at its host path in every runtime)."""
+        return f"echo armed > {self.armed}"
+
+    def wait_armed(self, proc, timeout=60):
+        """The container's pid, once the workload has written its marker; fails at once if the launcher ended."""
+        pid = self.wait_for_pid(timeout, proc)
+        deadline = time.time() + timeout
+        while not self.armed.exists():
+            if proc.poll() is not None:
+                raise AssertionError(f"launcher ended ({proc.returncode}) before the workload was armed: {proc.stderr.read()}")
+            if time.time() > deadline:
+                raise AssertionError(f"no {self.armed} after {timeout}s")
+            time.sleep(0.02)
+        return pid
 
     def log(self, name):
         path = self.logdir / name
@@ -198,23 +222,44 @@ exec /bin/bash -c "( {command} ) 1>{logdir}/stdout 2>{logdir}/stderr"
 
 
 def recorded_script(capture: str, node: Node) -> str:
-    files = SHARED / "invocations" / capture / "files"
+    files = FIXTURES / "invocations" / capture / "files"
     script = next(p for p in files.iterdir() if p.name.endswith("launch_container.sh"))
     return script.read_text().replace("/tmp/yarn-nm", str(node.root / "nm"))
 
 
-def runtimes_available():
-    # `make e2e RUNTIME=kata` (a KVM host with Kata installed) runs the suites against exactly that runtime.
+def runtimes_known():
+    """The runtimes every per-runtime test is parametrized over (a missing one is a reported skip, not a gap).
+    `make e2e RUNTIME=kata` (a KVM host with Kata installed) runs the suites against exactly that runtime."""
     if os.environ.get("KYR_RUNTIMES"):
         return os.environ["KYR_RUNTIMES"].split(",")
-    found = []
-    if shutil.which("runc") or Path("/usr/sbin/runc").exists():
-        found.append("runc")
-    if shutil.which("runsc"):
-        found.append("runsc")
-    if Path("/usr/bin/containerd-shim-runc-v2").exists():
-        found.append("shim:containerd-shim-runc-v2")   # the shim v2 driver, the same code path Kata takes
-    return found
+    return ["runc", "runsc", "shim:containerd-shim-runc-v2"]   # the shim: the shim v2 driver, Kata's code path
+
+
+def runtime_missing(runtime):
+    """Why `runtime` cannot run on this host, with what to install; None when it can."""
+    if runtime == "runc" and not (shutil.which("runc") or Path("/usr/sbin/runc").exists()):
+        return "runc not installed: apt-get install runc"
+    if runtime == "runsc" and not shutil.which("runsc"):
+        return "runsc not installed: apt-get install runsc"
+    if runtime.startswith("shim:") and not Path("/usr/bin", runtime[len("shim:"):]).exists():
+        install = ": apt-get install containerd" if runtime.endswith("runc-v2") else ""
+        return f"/usr/bin/{runtime[len('shim:'):]} not installed{install}"
+    return None
+
+
+def runtimes_available():
+    return [r for r in runtimes_known() if not runtime_missing(r)]
+
+
+def on_runtime(value, runtime):
+    """A test parameter that needs `runtime`: itself, or a skip that says what is missing."""
+    reason = runtime_missing(runtime)
+    return pytest.param(value, marks=pytest.mark.skip(reason=reason)) if reason else value
+
+
+def runtime_params(*only):
+    """Every known runtime (or those of `only`), each a skip with its reason where it is missing."""
+    return [on_runtime(r, r) for r in runtimes_known() if not only or r in only]
 
 
 @pytest.fixture
@@ -237,3 +282,13 @@ def make_node(tmp_path_factory):
     for node in nodes:
         subprocess.run(["umount", "-R", "-l", str(node.root)], capture_output=True)
         shutil.rmtree(node.root, ignore_errors=True)
+
+
+@pytest.fixture
+def node(make_node):
+    """A runc node with one prepared launch (`node.launch`) whose script just succeeds."""
+    node = make_node("runc")
+    launch = node.container(2, "")
+    launch.script.write_text(yarn_script(launch.logdir, "true"))
+    node.launch = launch
+    return node

@@ -1,5 +1,5 @@
 """Replays every NodeManager invocation recorded from a real Hadoop 3.3.6 NodeManager
-(../shared/fixtures/yarn-3.3.6, INDEX.tsv) through the installed setuid binary, called as the NodeManager user
+(Tests/Fixtures/yarn-3.3.6, INDEX.tsv) through the installed setuid binary, called as the NodeManager user
 with an empty environment, and compares the exit code and the file effects with the recording.
 
 Rewrites, each for a reason a Hadoop operator would accept:
@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import NM_USER, SHARED
+from conftest import NM_USER, FIXTURES
 
-INDEX = SHARED / "INDEX.tsv"
+INDEX = FIXTURES / "INDEX.tsv"
 RECORDED_NM = "/tmp/yarn-nm"
 RECORDED_HADOOP = "/tmp/hadoop"
 RECORDED_MINI = "/tmp/mini-run"   # the MiniYARNCluster run at the end of the recording
@@ -64,7 +64,7 @@ def load_index():
     items = []
     for line in INDEX.read_text().splitlines()[1:]:
         capture, _time, code, _ms, _argv = line.split("\t", 4)
-        directory = SHARED / "invocations" / capture
+        directory = FIXTURES / "invocations" / capture
         argv = json.loads((directory / "argv.json").read_text())["argv"][1:]
         items.append(Invocation(capture, int(code), argv, directory))
     return items
@@ -118,7 +118,7 @@ class Replayer:
         return None
 
     def container_log_script(self, app, cid):
-        path = SHARED / "container-logs" / app / cid / "launch_container.sh"
+        path = FIXTURES / "container-logs" / app / cid / "launch_container.sh"
         return path.read_text() if path.exists() else None
 
     def stand_in(self, script: str, recorded_exit: int) -> str:

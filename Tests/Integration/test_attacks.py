@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 import attacklib
-from conftest import Node, ensure_accounts, need_root, runtimes_available
+from conftest import Node, ensure_accounts, need_root, on_runtime, runtime_missing, runtimes_known
 
-RUNTIMES = runtimes_available()
-CONFIGS = [(runtime, None) for runtime in RUNTIMES] + ([("runsc", "none")] if "runsc" in RUNTIMES else [])
+CONFIGS = [(runtime, None) for runtime in runtimes_known()] + ([("runsc", "none")] if "runsc" in runtimes_known() else [])
+CONFIG_PARAMS = [on_runtime(config, config[0]) for config in CONFIGS]
 
 HOST_NETWORK_GAPS = {"nodemanager_port", "tenant_listener"}
 EXPECTED_ALLOWED = {
@@ -72,7 +72,7 @@ def test_the_suite_is_big_enough():
     assert set(EXPECTED_ALLOWED) >= set(CONFIGS), "every measured configuration has stated expectations"
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+@pytest.mark.parametrize("config", CONFIG_PARAMS, ids=config_id)
 @pytest.mark.parametrize("attack", attacklib.ATTACKS)
 def test_attack(config, attack):
     results, raw, _ = suite(config)
@@ -82,7 +82,7 @@ def test_attack(config, attack):
     assert verdict == expected, f"{config_id(config)} {attack}: {verdict} ({detail}), expected {expected}"
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+@pytest.mark.parametrize("config", CONFIG_PARAMS, ids=config_id)
 def test_nothing_left_behind_and_host_untouched(config):
     _, raw, leftovers = suite(config)
     assert leftovers == []
@@ -91,7 +91,7 @@ def test_nothing_left_behind_and_host_untouched(config):
     assert raw["batch"][0] == 0, f"the batch container itself ended normally: {raw['batch'][:2]}"
 
 
-@pytest.mark.skipif("runsc" not in RUNTIMES, reason="runsc is not installed here")
+@pytest.mark.skipif(bool(runtime_missing("runsc")), reason=str(runtime_missing("runsc")))
 def test_every_attack_blocked_under_runsc_without_host_network():
     results, _, _ = suite(("runsc", "none"))
     allowed = {name: detail for name, (verdict, detail) in results.items() if verdict != "BLOCKED"}

@@ -5,12 +5,9 @@ import pwd
 import shutil
 import subprocess
 import threading
-import time
 from pathlib import Path
 
-import pytest
-
-from conftest import APP, NM_GROUP, NM_USER, yarn_script
+from conftest import APP, NM_GROUP, NM_USER
 
 
 def snapshot(root: Path):
@@ -23,15 +20,6 @@ def snapshot(root: Path):
             digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() and not p.is_symlink() else ""
             state[str(p)] = (st.st_uid, st.st_gid, st.st_mode, digest)
     return state
-
-
-@pytest.fixture
-def node(make_node):
-    node = make_node("runc")
-    launch = node.container(2, "")
-    launch.script.write_text(yarn_script(launch.logdir, "true"))
-    node.launch = launch
-    return node
 
 
 def hostile(node, argv, code, as_nm=True, **kw):

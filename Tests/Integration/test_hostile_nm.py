@@ -15,7 +15,6 @@ import pwd
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,6 @@ import pytest
 from conftest import APP, NM_USER, yarn_script
 
 RUNNER = Path(__file__).with_name("hostile_runner.py")
-
-
-@pytest.fixture
-def node(make_node):
-    node = make_node("runc")
-    launch = node.container(2, "")
-    launch.script.write_text(yarn_script(launch.logdir, "true"))
-    node.launch = launch
-    return node
 
 
 def in_pid_namespace(node, calls, timeout=60):

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from conftest import NM_USER, recorded_script, runtimes_available, yarn_script
+from conftest import NM_USER, recorded_script, runtime_params, yarn_script
 
-RUNTIMES = runtimes_available()
+RUNTIMES = runtime_params()
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -84,16 +84,16 @@ def test_exit_status_comes_back(make_node, runtime):
 
 
 def launch_in_background(node, launch):
+    """Starts the launch and returns once the workload has written its armed marker (its traps are in place)."""
     proc = node.popen(launch.argv)
-    pid = launch.wait_for_pid()
-    return proc, pid
+    return proc, launch.wait_armed(proc)
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_term_ends_with_143(make_node, runtime):
     node = make_node(runtime)
     launch = node.container(5, "")
-    launch.script.write_text(yarn_script(launch.logdir, "sleep 300"))
+    launch.script.write_text(yarn_script(launch.logdir, f"{launch.arm()}; sleep 300"))
     proc, pid = launch_in_background(node, launch)
     alive = node.run(["alice", "alice", "2", pid, "0"])
     assert alive.returncode == 0, alive.stderr
@@ -111,8 +111,9 @@ def test_term_ends_with_143(make_node, runtime):
 def test_kill_after_ignored_term_ends_with_137(make_node, runtime):
     node = make_node(runtime)
     launch = node.container(6, "")
-    # SIG_IGN survives exec: the whole workload ignores TERM, so only KILL ends it.
-    launch.script.write_text("#!/bin/bash\ntrap '' TERM\nexec /bin/bash -c 'sleep 300; echo unreachable'\n")
+    # SIG_IGN survives exec: the whole workload ignores TERM, so only KILL ends it. TERM goes only after the
+    # marker, which the script writes after its trap.
+    launch.script.write_text(f"#!/bin/bash\ntrap '' TERM\n{launch.arm()}\nexec /bin/bash -c 'sleep 300; echo unreachable'\n")
     proc, pid = launch_in_background(node, launch)
     assert node.run(["alice", "alice", "2", pid, "15"]).returncode == 0
     time.sleep(0.5)
@@ -126,7 +127,7 @@ def test_kill_after_ignored_term_ends_with_137(make_node, runtime):
 def test_other_tenant_cannot_signal(make_node):
     node = make_node("runc")
     launch = node.container(7, "")
-    launch.script.write_text(yarn_script(launch.logdir, "sleep 300"))
+    launch.script.write_text(yarn_script(launch.logdir, f"{launch.arm()}; sleep 300"))
     proc, pid = launch_in_background(node, launch)
     try:
         result = node.run(["bob", "bob", "2", pid, "9"])
@@ -142,10 +143,10 @@ def test_other_tenant_cannot_signal(make_node):
 def test_operator_verbs(make_node, runtime):
     node = make_node(runtime)
     launch = node.container(8, "")
-    launch.script.write_text(yarn_script(launch.logdir, "echo verbs; sleep 300"))
+    launch.script.write_text(yarn_script(launch.logdir, f"echo verbs; {launch.arm()}; sleep 300"))
     context = launch.context_file(vcores=2, memoryMB=512)
     proc = node.popen(["launch", launch.cid, "--context", context])
-    launch.wait_for_pid()
+    launch.wait_armed(proc)
     state = node.run(["state", launch.cid])
     assert state.returncode == 0, state.stderr
     assert '"status": "running"' in state.stdout and f'"runtime": "{runtime}"' in state.stdout
@@ -161,7 +162,7 @@ def test_operator_verbs(make_node, runtime):
 def test_delete_verb_kills_and_cleans(make_node):
     node = make_node("runc")
     launch = node.container(9, "")
-    launch.script.write_text(yarn_script(launch.logdir, "sleep 300"))
+    launch.script.write_text(yarn_script(launch.logdir, f"{launch.arm()}; sleep 300"))
     proc, _ = launch_in_background(node, launch)
     assert node.run(["delete", launch.cid]).returncode == 0
     proc.wait(timeout=60)

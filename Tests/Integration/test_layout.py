@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import APP, NM_GROUP, NM_USER, SHARED
+from conftest import APP, FIXTURES, NM_GROUP, NM_USER
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def node(make_node):
 def recorded_layout():
     """`path -> (mode, owner:group)` from the layout a real Hadoop 3.3.6 NodeManager left, relative to its roots."""
     layout = {}
-    for line in (SHARED / "layout" / "after-final-runs.txt").read_text().splitlines():
+    for line in (FIXTURES / "layout" / "after-final-runs.txt").read_text().splitlines():
         parts = line.split()
         if len(parts) >= 4 and parts[0].startswith("/tmp/yarn-nm/"):
             layout[parts[0][len("/tmp/yarn-nm/"):]] = (parts[2], parts[3])

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, runtimes_available, yarn_script
+from conftest import REPO, runtime_params, yarn_script
 
-RUNTIMES = runtimes_available()
+RUNTIMES = runtime_params()
 JDK = Path("/usr/lib/jvm/java-17-openjdk-amd64")
 PROFILES = {"default": None, "strict": REPO / "hadoop-conf" / "seccomp-strict.json",
             "jvm": REPO / "hadoop-conf" / "seccomp-jvm.json"}

@@ -101,4 +101,12 @@ import YarnContract
         }
         #expect(decoded >= 140)
     }
+
+    @Test("help and version have one home: answered before set-up, never reaching decode")
+    func informational() throws {
+        #expect(ArgvDecoder.informational(["kyr", "help"]) == .help && ArgvDecoder.informational(["kyr", "--help"]) == .help)
+        #expect(ArgvDecoder.informational(["kyr", "version"]) == .version && ArgvDecoder.informational(["kyr", "--version"]) == .version)
+        #expect(ArgvDecoder.informational(["kyr", "help", "me"]) == nil && ArgvDecoder.informational(["kyr", "alice"]) == nil)
+        #expect(throws: RuntimeError.self) { try ArgvDecoder.decode(["kyr", "--help"]) }
+    }
 }

@@ -105,6 +105,112 @@ import YarnContract
     }
 }
 
+/// Kata's agent opens every file bind's target O_WRONLY|O_CREAT|O_TRUNC before mounting it (Kata 3.32
+/// src/agent/rustjail/src/mount.rs, mount_from): beneath an already read-only bind that is EROFS.
+@Suite struct KataBundleTests {
+    static let hosts = "/run/kata-yarn-runtime/containers/container_1795555676958_0001_01_000002/net/hosts"
+    static let bundle = "/run/kata-yarn-runtime/containers/container_1795555676958_0001_01_000002/bundle"
+
+    static func plan(_ runtime: String, mode: String, image: Bool = false, facts: HostFacts? = nil) throws -> BundlePlan {
+        var config = KataSection()
+        if image { config.rootfs = "/srv/images/yarn-base" }
+        var host = try facts ?? GoldenBundleTests.facts()
+        if mode == "routed" {
+            host.network = NetworkAttachment(namespacePath: try AbsolutePath("/run/netns/kyr-c1"), hostsFile: try AbsolutePath(hosts), hostname: "c-1")
+        }
+        return try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: host, runtime: runtime,
+                                      bundleDirectory: try AbsolutePath(bundle), network: NetworkMode(rawValue: mode)!)
+    }
+
+    /// Written here, not borrowed from the planner: (file bind, read-only directory bind above it) pairs.
+    static func fileBindsUnderReadOnly(_ mounts: [Spec.Mount], files: Set<String>) -> [String] {
+        var clashes: [String] = []
+        for (i, file) in mounts.enumerated() where file.type == "bind" && files.contains(file.source) {
+            for dir in mounts[..<i] where dir.type == "bind" && !files.contains(dir.source) && dir.options.contains("ro")
+                && (file.destination + "/").hasPrefix(dir.destination + "/") && file.destination != dir.destination {
+                clashes.append("\(file.destination) under \(dir.destination)")
+            }
+        }
+        return clashes
+    }
+
+    @Test("kata, every network mode, host view and image: no file bind beneath a read-only directory bind", arguments: ["host", "none", "routed"])
+    func noFileBindUnderReadOnly(mode: String) throws {
+        let facts = try GoldenBundleTests.facts()
+        let files: Set<String> = [facts.initBinary.value, facts.compatLibrary!.value, Self.hosts]
+        for image in [false, true] {
+            let plan = try Self.plan("kata", mode: mode, image: image)
+            #expect(Self.fileBindsUnderReadOnly(plan.spec.mounts, files: files) == [], "mode \(mode), image \(image)")
+            #expect(!plan.spec.mounts.contains { $0.destination == "/etc/hosts" })
+        }
+        // The same check catches runc's routed bundle, which keeps its file bind (runc only creates a missing target).
+        let runc = try Self.plan("runc", mode: "routed")
+        #expect(Self.fileBindsUnderReadOnly(runc.spec.mounts, files: files) == ["/etc/hosts under /etc"])
+        #expect(runc.etcView == nil)
+    }
+
+    @Test("kata routed: /etc is the container's own directory with the generated hosts; the real /etc is at /.kyr-etc")
+    func etcView() throws {
+        let plan = try Self.plan("kata", mode: "routed")
+        let view = try #require(plan.etcView)
+        #expect(view.files == ["hosts": try AbsolutePath(Self.hosts)])
+        #expect(view.directory.value == Self.bundle + "/etc" && view.source?.value == "/etc" && view.sourceMount == "/.kyr-etc")
+        let etc = plan.spec.mounts.filter { $0.destination == "/etc" }
+        #expect(etc.count == 1 && etc.first?.source == Self.bundle + "/etc" && etc.first?.options.contains("ro") == true)
+        let real = plan.spec.mounts.filter { $0.destination == "/.kyr-etc" }
+        #expect(real.count == 1 && real.first?.source == "/etc" && real.first?.options.contains("ro") == true)
+        let image = try #require(try Self.plan("kata", mode: "routed", image: true).etcView)
+        #expect(image.source?.value == "/srv/images/yarn-base/etc")
+        #expect(try Self.plan("kata", mode: "none").etcView == nil, "no generated file: /etc stays the host's")
+    }
+
+    @Test("kata refuses a configured file mount beneath a read-only host directory; runc keeps it")
+    func configuredFileUnderReadOnly() throws {
+        var facts = try GoldenBundleTests.facts()
+        let krb = try AbsolutePath("/etc/krb5.conf")
+        facts.existingPaths.insert(krb)
+        facts.regularFiles = [krb]
+        var config = KataSection()
+        config.readOnlyMounts = [krb.value]
+        #expect {
+            try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: facts, runtime: "kata", bundleDirectory: try AbsolutePath(Self.bundle))
+        } throws: { ($0 as? RuntimeError)?.code == .runcSetupFailed && "\($0)".contains("/etc/krb5.conf is a file bound beneath the read-only bind /etc") }
+        #expect(throws: Never.self) {
+            try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: facts, runtime: "runc", bundleDirectory: try AbsolutePath(Self.bundle))
+        }
+    }
+
+    @Test("kata: host directories with mounts below them get one bind per submount (Kata binds without MS_REC); runc does not")
+    func submounts() throws {
+        var facts = try GoldenBundleTests.facts()
+        facts.hostMountPoints = ["/", "/usr", "/usr/share/big", "/usr/share/big/inner", "/etc/ssl/private", "/data/yarn/local", "/proc"]
+            .map { try! AbsolutePath($0) }
+        let plan = try Self.plan("kata", mode: "routed", facts: facts)
+        let binds = plan.spec.mounts.filter { $0.type == "bind" }.map { "\($0.destination)<-\($0.source)" }
+        let usr = try #require(binds.firstIndex(of: "/usr<-/usr"))
+        #expect(Array(binds[usr...].prefix(3)) == ["/usr<-/usr", "/usr/share/big<-/usr/share/big", "/usr/share/big/inner<-/usr/share/big/inner"])
+        #expect(binds.contains("/.kyr-etc/ssl/private<-/etc/ssl/private"), "below the real /etc, at its place in the container")
+        let big = try #require(plan.spec.mounts.first { $0.destination == "/usr/share/big" })
+        #expect(big.options == ["rbind", "ro", "nosuid", "nodev", "rprivate"])
+        let runc = try Self.plan("runc", mode: "routed", facts: facts)
+        #expect(!runc.spec.mounts.contains { $0.destination == "/usr/share/big" })
+    }
+
+    @Test("kyr-init gets --nproc=<pids.limit> under kata only (Kata drops the spec's pids limit)")
+    func initArguments() throws {
+        var config = KataSection()
+        config.pidsLimit = 777
+        let kata = try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: try GoldenBundleTests.facts(), runtime: "kata",
+                                          bundleDirectory: try AbsolutePath(Self.bundle))
+        #expect(Array(kata.spec.process.args.prefix(2)) == [BundlePlanner.initPath, "--nproc=777"])
+        for runtime in ["runc", "runsc", "shim:runc"] {
+            let plan = try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: try GoldenBundleTests.facts(), runtime: runtime,
+                                              bundleDirectory: try AbsolutePath(Self.bundle))
+            #expect(plan.spec.process.args[1] == "/bin/bash", "\(runtime)")
+        }
+    }
+}
+
 @Suite struct LayoutPlannerTests {
     @Test("Hadoop's directories and modes")
     func layout() throws {

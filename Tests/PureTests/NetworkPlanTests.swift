@@ -87,17 +87,19 @@ import YarnContract
         #expect(NetworkSettings().runscStack == "auto" && NetworkSettings().range == nil)
     }
 
-    @Test("modes: host for runc/runsc, routed for kata and shims when a range exists; requests need network.allowed")
+    @Test("modes: routed for every sandbox when a range exists, else host (none for kata); requests need network.allowed")
     func modes() throws {
         let routedRange = try Self.settings()
-        #expect(try NetworkMode.resolve(runtime: "runc", requested: nil, settings: routedRange) == .host)
-        #expect(try NetworkMode.resolve(runtime: "runsc", requested: nil, settings: routedRange) == .host)
+        #expect(try NetworkMode.resolve(runtime: "runc", requested: nil, settings: routedRange) == .routed)
+        #expect(try NetworkMode.resolve(runtime: "runsc", requested: nil, settings: routedRange) == .routed)
+        #expect(try NetworkMode.resolve(runtime: "none", requested: nil, settings: routedRange) == .host)
+        #expect(try NetworkMode.resolve(runtime: "runc", requested: nil, settings: NetworkSettings()) == .host)
         #expect(try NetworkMode.resolve(runtime: "kata", requested: nil, settings: routedRange) == .routed)
         #expect(try NetworkMode.resolve(runtime: "shim:containerd-shim-runc-v2", requested: nil, settings: routedRange) == .routed)
         #expect(try NetworkMode.resolve(runtime: "shim:runc", requested: nil, settings: NetworkSettings()) == .host)
         #expect(try NetworkMode.resolve(runtime: "kata", requested: nil, settings: NetworkSettings()) == .none)
-        #expect(throws: RuntimeError.self) { try NetworkMode.resolve(runtime: "runc", requested: "routed", settings: routedRange) }
-        let allowed = try Self.settings("  network.allowed=routed,none")
+        #expect(throws: RuntimeError.self) { try NetworkMode.resolve(runtime: "runc", requested: "host", settings: routedRange) }
+        let allowed = try Self.settings("  network=host\n  network.allowed=routed,none")
         #expect(try NetworkMode.resolve(runtime: "runsc", requested: "routed", settings: allowed) == .routed)
         #expect(try NetworkMode.resolve(runtime: "runsc", requested: "default", settings: allowed) == .host)
         #expect(throws: RuntimeError.self) { try NetworkMode.resolve(runtime: "runc", requested: "bridge", settings: allowed) }
@@ -180,19 +182,28 @@ import YarnContract
         #expect(throws: RuntimeError.self) { try NetworkRecord(json: .object(object)) }
     }
 
-    @Test("bundle: routed containers join the bound namespace, get their hostname and a read-only /etc/hosts")
-    func bundle() throws {
+    @Test("bundle: routed containers join the bound namespace, get their hostname and a read-only /etc/hosts (kata: in its own /etc)",
+          arguments: ["runc", "kata"])
+    func bundle(runtime: String) throws {
         var facts = try GoldenBundleTests.facts()
         facts.network = NetworkAttachment(namespacePath: try AbsolutePath("/run/kyr/netns/\(Self.cid)"),
                                           hostsFile: try AbsolutePath("/run/kyr/containers/\(Self.cid)/hosts"), hostname: "c-x")
-        let spec = try BundlePlanner.plan(try GoldenBundleTests.request(), config: KataSection(), host: facts, runtime: "kata",
-                                          bundleDirectory: try AbsolutePath("/run/kyr/containers/\(Self.cid)/bundle")).spec
+        let plan = try BundlePlanner.plan(try GoldenBundleTests.request(), config: KataSection(), host: facts, runtime: runtime,
+                                          bundleDirectory: try AbsolutePath("/run/kyr/containers/\(Self.cid)/bundle"))
+        let spec = plan.spec
         let json = try JSONParser().parse(Array(spec.encoded().utf8))
         let namespaces = json["linux"]?["namespaces"]?.arrayValue ?? []
         #expect(namespaces.contains(.object(["type": .string("network"), "path": .string("/run/kyr/netns/\(Self.cid)")])))
         #expect(spec.hostname == "c-x")
         let hosts = spec.mounts.first { $0.destination == "/etc/hosts" }
-        #expect(hosts?.source == "/run/kyr/containers/\(Self.cid)/hosts" && hosts?.options.contains("ro") == true)
-        #expect(spec.mounts.lastIndex { $0.destination == "/etc" } ?? 0 < spec.mounts.firstIndex { $0.destination == "/etc/hosts" } ?? -1)
+        if runtime == "kata" {
+            #expect(hosts == nil)
+            #expect(plan.etcView?.files["hosts"]?.value == "/run/kyr/containers/\(Self.cid)/hosts")
+            let etc = spec.mounts.first { $0.destination == "/etc" }
+            #expect(etc?.source == "/run/kyr/containers/\(Self.cid)/bundle/etc" && etc?.options.contains("ro") == true)
+        } else {
+            #expect(hosts?.source == "/run/kyr/containers/\(Self.cid)/hosts" && hosts?.options.contains("ro") == true)
+            #expect(spec.mounts.lastIndex { $0.destination == "/etc" } ?? 0 < spec.mounts.firstIndex { $0.destination == "/etc/hosts" } ?? -1)
+        }
     }
 }

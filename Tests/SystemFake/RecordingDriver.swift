@@ -1,6 +1,5 @@
 import RuntimeBase
 import RuntimeDrivers
-import YarnContract
 
 /// A runtime driver that logs each lifecycle call into its `RecordingSystem`'s event log, so the use-case tests
 /// see runtime steps and system calls in one order. Its answers are set by the test.

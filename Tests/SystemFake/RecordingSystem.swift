@@ -333,6 +333,9 @@ public final class RecordingSystem: System, @unchecked Sendable {
 
     public func nodename() -> String { "node1.test" }
     public func rootSymlinks() -> [String: String] { [:] }
+    public func onlineCPUCount() -> Int { 4 }
+    public func totalMemoryMiB() -> UInt64 { 16384 }
+    public func mountPoints() -> [String] { ["/"] }
     public func executablePath() throws(RuntimeError) -> String { "/opt/hadoop/bin/kata-yarn-runtime" }
     public func threadCount() -> Int32 { 1 }
     public func capabilityNameIsValid(_ name: String) -> Bool { name.hasPrefix("CAP_") }

@@ -65,6 +65,7 @@ typedef struct kyr_spawn_attr {
     int no_new_privs;
     int ignore_hup;                 // keep SIGHUP/SIGPIPE ignored across exec (survive a NodeManager restart)
     int umask;                      // -1: inherit (ours is 027); runtimes get 022 so the dirs they make are traversable
+    int mask_proc_sys_net;          // 1: private mount namespace with an empty /proc/sys/net (runsc's netstack check)
 } kyr_spawn_attr;
 // Returns the child pid, or -(stage*1000 + errno) when the child failed before exec, or -errno when fork failed.
 pid_t kyr_spawn(const kyr_spawn_attr *attr);

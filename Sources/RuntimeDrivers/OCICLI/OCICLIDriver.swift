@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// Drives an OCI runtime through its command line (runc, runsc). The container runs under a foreground
 /// `<runtime> run` that we spawn and reap: its exit status is the container's, and its `--pid-file` gives the
@@ -55,9 +54,12 @@ public struct OCICLIDriver: RuntimeDriver {
         var arguments = globalArguments
         if flavor == .runc { arguments += ["--log", try request.workDirectory.appending("runc.log").value] }
         arguments += ["run", "--bundle", request.bundle.value, "--pid-file", pidFile.value, request.id.value]
-        let supervisor = try system.spawn(SpawnRequest(
+        var run = SpawnRequest(
             path: binary.value, arguments: arguments, environment: Self.environment, fdMap: request.stdio,
-            workingDirectory: request.bundle.value, newSession: true, ignoreHangup: true, umask: 0o022), code: .runcRunFailed)
+            workingDirectory: request.bundle.value, newSession: true, ignoreHangup: true, umask: 0o022)
+        // runsc's own netstack in the container's namespace: Debian's runsc would take it for the root namespace.
+        run.maskProcSysNet = flavor == .runsc && network == "sandbox"
+        let supervisor = try system.spawn(run, code: .runcRunFailed)
         let spawnedAt = system.monotonicNanoseconds()
         let deadline = spawnedAt + UInt64(startTimeoutMilliseconds) * 1_000_000
         var pause = 1

@@ -2,7 +2,6 @@ import LinuxSystem
 import RuntimeBase
 import StrictJSON
 import SwiftProtobuf
-import YarnContract
 
 /// The two actions of a shim binary that run without any ttrpc: `start` (spawn the daemon, print its address)
 /// and `delete` (clean up after a dead daemon). Both run with an explicit environment, stdin /dev/null (`start`

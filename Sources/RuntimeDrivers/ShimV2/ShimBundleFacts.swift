@@ -2,7 +2,6 @@ import LinuxSystem
 import OCISpec
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// What the driver reads from the bundle's config.json before starting a shim: the annotations that decide
 /// whether the shim makes a new sandbox (one per YARN container, always) and how big a Kata VM it asks for.
@@ -12,6 +11,10 @@ struct ShimBundleFacts: Sendable, Equatable {
     var vcpus: UInt32?
     var memoryMiB: UInt64?
     var sharedFilesystem: String?
+    /// Every `io.katacontainers.config.hypervisor.*` annotation the bundle sets (Kata checks each one).
+    var hypervisorAnnotations: [String] = []
+    /// The bundle asks for a seccomp profile (`linux.seccomp`).
+    var seccomp = false
 
     static func read(bundle: AbsolutePath, id: ContainerId, system: any System) throws(RuntimeError) -> ShimBundleFacts {
         let path = try bundle.appending("config.json").value
@@ -20,7 +23,9 @@ struct ShimBundleFacts: Sendable, Equatable {
         do { document = try JSONParser(limits: .init(maxBytes: 4 << 20, maxDepth: 64)).parse(bytes) } catch {
             throw RuntimeError(.runcSetupFailed, "\(path): \(error)")
         }
-        return try facts(annotations: document["annotations"]?.objectValue ?? [:], id: id, path: path)
+        var facts = try facts(annotations: document["annotations"]?.objectValue ?? [:], id: id, path: path)
+        if let seccomp = document["linux"]?["seccomp"], seccomp != .null { facts.seccomp = true }
+        return facts
     }
 
     /// A shim shares one daemon (and, for Kata, one VM) among bundles naming the same sandbox or group. A YARN
@@ -45,6 +50,7 @@ struct ShimBundleFacts: Sendable, Equatable {
             facts.memoryMiB = value
         }
         facts.sharedFilesystem = text(KataAnnotation.sharedFS)
+        facts.hypervisorAnnotations = annotations.keys.filter { $0.hasPrefix("io.katacontainers.config.hypervisor.") }.sorted()
         return facts
     }
 

@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import StrictJSON
-import YarnContract
 
 /// What another process needs to reach a running shim: `<stateDirectory>/<id>/shim.json`, root-only, written
 /// atomically. A launcher that died (NodeManager restart, kill -9) leaves it behind, and the next one
@@ -80,6 +79,8 @@ struct ShimLayout: Sendable {
     var record: AbsolutePath { get throws(RuntimeError) { try directory.appending(ShimRecord.fileName) } }
     /// Bootstrap stderr (the shim's one-line reason when `start` or `delete` fails).
     var bootstrapErrors: AbsolutePath { get throws(RuntimeError) { try directory.appending("bootstrap.stderr") } }
+    /// Signals sent through the driver, for `ShimExitStatus` (Kata only).
+    var signals: AbsolutePath { get throws(RuntimeError) { try directory.appending("signals") } }
     /// Only hashed into the socket name by the shim; nothing listens here.
     var containerdAddress: AbsolutePath { get throws(RuntimeError) { try directory.appending("containerd.sock") } }
 

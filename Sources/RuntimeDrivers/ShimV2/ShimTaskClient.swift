@@ -116,10 +116,18 @@ struct ShimStdio: Sendable, Equatable {
 
     /// `fds` as StartRequest gives them (0, 1, 2; -1 or missing = /dev/null). Stdin is never forwarded: a
     /// YARN container reads none (the launcher hands /dev/null), and an empty stdin is /dev/null in the container.
-    init(fds: [Int32], pid: Int32) {
+    ///
+    /// `fileURI`: stdout (or stderr when there is no stdout) as `file:///proc/<pid>/fd/<n>`, given for both streams:
+    /// the shim opens that one file O_APPEND and writes both streams to it (Kata 3.32
+    /// src/runtime/pkg/containerd-shim-v2/shim_io_file.go, openLogFile/newFileIO; the runc shim likewise).
+    init(fds: [Int32], pid: Int32, fileURI: Bool = false) {
         func path(_ index: Int) -> String? {
             guard index < fds.count, fds[index] >= 0 else { return nil }
             return "/proc/\(pid)/fd/\(fds[index])"
+        }
+        if fileURI {
+            if let target = path(1) ?? path(2) { stdout = "file://" + target; stderr = stdout }
+            return
         }
         let out = path(1), err = path(2)
         if out != nil || err != nil {

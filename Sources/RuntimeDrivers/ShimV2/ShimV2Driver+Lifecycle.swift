@@ -1,21 +1,25 @@
+import HadoopConfig
 import LinuxSystem
 import RuntimeBase
 import TTRPC
-import YarnContract
 
 /// Preflight before a shim runs, and the teardown that leaves no shim process, socket, runc state or state dir.
 extension ShimV2Driver {
-    func preflight() throws(RuntimeError) {
+    func preflight(_ facts: ShimBundleFacts) throws(RuntimeError) {
         guard let status = try? system.fileStatus(shimBinary.value), status.kind == .regular, status.mode & 0o111 != 0 else {
             let hint = requiresKVM ? "install Kata Containers (docs/kata.md) or set [kata] kata.shim.binary"
                                    : "install the shim or set [kata] shim.directory"
             throw RuntimeError(.runcSetupFailed, "\(name): shim binary \(shimBinary) is not installed (\(hint))")
         }
-        if requiresKVM, !system.pathExists("/dev/kvm") {
-            throw RuntimeError(.runcSetupFailed, "\(name): /dev/kvm is missing: this host cannot run Kata VMs (enable hardware virtualization or choose runsc/runc)")
-        }
-        if let kataConfigPath, !system.pathExists(kataConfigPath.value) {
-            throw RuntimeError(.runcSetupFailed, "\(name): Kata configuration \(kataConfigPath) does not exist ([kata] kata.config)")
+        if requiresKVM {
+            let config = try KataConfigReader.load(explicit: kataConfigPath?.value, system: system, runtime: name)
+            let needs = KataNeeds(annotations: facts.hypervisorAnnotations, vmMemoryMiB: facts.memoryMiB ?? 0, vcpus: facts.vcpus ?? 1,
+                                  seccomp: facts.seccomp, hostCPUs: system.onlineCPUCount(), hostMemoryMiB: system.totalMemoryMiB(),
+                                  devices: KataConfigReader.devices(for: config.hypervisor, system: system))
+            let problems = KataPreflight.problems(config, needs)
+            if !problems.isEmpty {
+                throw RuntimeError(.runcSetupFailed, "\(name): this host or Kata configuration cannot run the container: " + problems.joined(separator: "; "))
+            }
         }
         guard system.pathExists(publishBinary.value) else {
             throw RuntimeError(.runcSetupFailed, "\(name): publish binary \(publishBinary) does not exist")
@@ -63,8 +67,19 @@ extension ShimV2Driver {
         if !taskDeleted, system.pathExists(record.bundle + "/config.json") {
             do { _ = try bootstrap.delete(id: id, bundle: record.bundle, layout: layout) } catch { actionFailure = error }
         }
-        // Keep shim.json so that a retry can run the delete action again: the container may still be running.
-        if let actionFailure { throw actionFailure }
+        // A failed Create leaves no runtime state (no Kata sandbox in /run/vc/sbs, no runc `runtime` file), and the
+        // action then fails on every try: that is "already gone" when the state is provably absent (or, for a shim
+        // whose layout we do not know, when the live shim said NotFound). Otherwise keep shim.json so that a retry
+        // runs the action again: the container may still be running.
+        if let actionFailure {
+            let stateDirectory = ShimRuntimeState.directory(runtime: record.runtime, shimBinary: record.shimBinary,
+                                                            namespace: record.namespace, id: record.id)
+            let exists = stateDirectory.map { system.pathExists($0) }
+            guard ShimRuntimeState.actionFailureMeansGone(stateDirectoryExists: exists, liveShimSaidNotFound: taskUnknown) else {
+                let still = stateDirectory.map { "; \($0) still exists" } ?? ""
+                throw RuntimeError(actionFailure.code, actionFailure.message + still, errno: actionFailure.errno)
+            }
+        }
         // A shim killed before Shutdown leaves its socket file; only a socket is removed, never a file or dir.
         if record.socketPath.hasPrefix("/"), let status = try system.fileStatus(record.socketPath), status.kind == .other {
             try system.removeFile(record.socketPath, code: .generalFailure)

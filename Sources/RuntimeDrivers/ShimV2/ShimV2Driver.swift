@@ -1,7 +1,6 @@
 import LinuxSystem
 import RuntimeBase
 import TTRPC
-import YarnContract
 
 /// Runs containers through a containerd shim v2 (`containerd-shim-kata-v2`, `containerd-shim-runc-v2`, …)
 /// spoken to directly over ttrpc: no containerd daemon. Per container: the shim's `start` action spawns one
@@ -17,6 +16,13 @@ public struct ShimV2Driver: RuntimeDriver {
     public let kataConfigPath: AbsolutePath?
     /// Kata cannot boot a VM without KVM; refuse early with a clear reason instead of a timeout inside Create.
     public let requiresKVM: Bool
+    /// Kata's agent before 3.32 reports a signal death as the bare signal number (9 for SIGKILL) instead of
+    /// 128+signal: map it back by the signals this driver sent (see `ShimExitStatus`). On for `kata`.
+    public var mapsRawSignalExits: Bool
+    /// Hand stdout as a `file://` URI (stderr joins it) instead of plain paths. Kata opens a plain path like a FIFO,
+    /// O_RDWR without O_APPEND, so a relaunch into the same log file would overwrite it from offset 0; its `file`
+    /// scheme opens O_CREATE|O_APPEND|O_WRONLY. On for `kata`.
+    public var stdioAsFileURI: Bool
     public var namespace = "kata-yarn"
     public var publishBinary: AbsolutePath
     /// Deadline for Connect/Start/State/Kill/Delete/Shutdown calls.
@@ -29,6 +35,8 @@ public struct ShimV2Driver: RuntimeDriver {
                 requiresKVM: Bool = false, system: any System = LiveSystem()) throws(RuntimeError) {
         self.name = name; self.shimBinary = shimBinary; self.stateDirectory = stateDirectory
         self.kataConfigPath = kataConfigPath; self.requiresKVM = requiresKVM; self.system = system
+        mapsRawSignalExits = requiresKVM
+        stdioAsFileURI = requiresKVM
         publishBinary = try AbsolutePath("/usr/bin/true")
         createTimeoutMilliseconds = requiresKVM ? 120_000 : 60_000
     }
@@ -62,8 +70,8 @@ public struct ShimV2Driver: RuntimeDriver {
     // MARK: RuntimeDriver
 
     public func start(_ request: StartRequest) throws(RuntimeError) -> StartedContainer {
-        try preflight()
         let facts = try ShimBundleFacts.read(bundle: request.bundle, id: request.id, system: system)
+        try preflight(facts)
         let layout = try ShimLayout(stateDirectory: stateDirectory, id: request.id)
         try prepareStateDirectory(layout, id: request.id, bundle: request.bundle)
         var record: ShimRecord
@@ -86,7 +94,7 @@ public struct ShimV2Driver: RuntimeDriver {
             record.shimPid = Int32(bitPattern: try call { () throws(TTRPCError) in try client.connect() }.shimPid)
             try save(record, layout)
             stage = "create"
-            let stdio = ShimStdio(fds: request.stdio, pid: system.currentPid())
+            let stdio = ShimStdio(fds: request.stdio, pid: system.currentPid(), fileURI: stdioAsFileURI)
             let created = try call { () throws(TTRPCError) in
                 try client.create(bundle: request.bundle.value, stdio: stdio, timeoutMilliseconds: createTimeoutMilliseconds)
             }
@@ -109,17 +117,32 @@ public struct ShimV2Driver: RuntimeDriver {
         guard let (record, _) = try load(container.id) else {
             throw RuntimeError(.runcRunFailed, "\(name): no shim state for \(container.id) to wait on")
         }
+        let status: Int32
         do {
             let client = try taskClient(record)
-            return Int32(bitPattern: try client.wait(timeoutMilliseconds: nil))
+            status = Int32(bitPattern: try client.wait(timeoutMilliseconds: nil))
         } catch {
             throw error.runtimeError(.runcRunFailed, "\(name) shim: wait for \(container.id)")
         }
+        guard mapsRawSignalExits else { return status }
+        return ShimExitStatus.normalized(status, signalsSent: signalsSent(container.id))
+    }
+
+    /// The signals `kill` sent to this container, from any process (`<state>/<id>/signals`, one number a line).
+    func signalsSent(_ id: ContainerId) -> Set<Int32> {
+        guard let layout = try? ShimLayout(stateDirectory: stateDirectory, id: id), let path = try? layout.signals.value,
+              let bytes = try? system.readFile(path, maxBytes: 64 << 10, code: .generalFailure) else { return [] }
+        return Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) })
     }
 
     public func kill(id: ContainerId, signal: Int32) throws(RuntimeError) {
         guard signal >= 0, let (record, _) = try load(id) else {
             throw RuntimeError(.invalidContainerPid, "\(name): no container \(id) to signal")
+        }
+        if mapsRawSignalExits {   // before the signal: a Wait that returns at once must already see it
+            let sent = signalsSent(id).union([signal])
+            let text = sent.sorted().map(String.init).joined(separator: "\n") + "\n"
+            try system.writeFileAtomically(try layout(id).signals.value, Array(text.utf8), mode: 0o600, code: .unableToSignalContainer)
         }
         do {
             let client = try taskClient(record)
@@ -173,6 +196,8 @@ public struct ShimV2Driver: RuntimeDriver {
     func save(_ record: ShimRecord, _ layout: ShimLayout) throws(RuntimeError) {
         try system.writeFileAtomically(try layout.record.value, record.encoded(), mode: 0o600, code: .runcSetupFailed)
     }
+
+    func layout(_ id: ContainerId) throws(RuntimeError) -> ShimLayout { try ShimLayout(stateDirectory: stateDirectory, id: id) }
 
     func load(_ id: ContainerId) throws(RuntimeError) -> (ShimRecord, ShimLayout)? {
         let layout = try ShimLayout(stateDirectory: stateDirectory, id: id)
