@@ -14,7 +14,7 @@ DEBIAN_PACKAGES := $(shell sed -e 's/\#.*//' scripts/debian-packages.txt)
 RELEASE_FLAGS := -c release --product kata-yarn-runtime --static-swift-stdlib --disable-local-rpath \
                  -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker noexecstack
 
-.PHONY: all build release kyr-init check-binary install deps test test-core test-signals-loop test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark fuzz attack-matrix seccomp-profiles \
+.PHONY: all build release kyr-init check-binary install deps test test-core test-signals-loop test-unit test-system test-replay demo protos it-miniyarn e2e e2e-spark e2e-live fuzz attack-matrix seccomp-profiles \
         bench bench-spark bench-report clean golden-update check-layering
 
 all: build
@@ -122,6 +122,15 @@ endif
 E2E_SPARK_ARGS ?=
 e2e-spark:
 	bash scripts/e2e-spark.sh $(E2E_SPARK_ARGS)
+
+# A live node: a real ResourceManager and NodeManager (separate daemons, as yarn, LinuxContainerExecutor with this
+# binary installed setuid under E2E_LIVE_PREFIX) run distributedshell, MapReduce pi with a reducer, a kill, an NM restart
+# with a running container, cleanup and shutdown checks per runtime, submitted by alice (not in group hadoop), beside
+# YARN without a sandbox. Needs HADOOP_HOME (a Hadoop 3.3.x tree); prints exactly what is missing: docs/install.md
+E2E_LIVE_ARGS ?=
+E2E_LIVE_PREFIX ?= /opt/kyr-live/prefix
+e2e-live:
+	KYR_LIVE_PREFIX=$(E2E_LIVE_PREFIX) SWIFT=$(SWIFT) bash scripts/e2e-live.sh --results bench/results/live-rm-nm.md $(E2E_LIVE_ARGS)
 
 # The YARN runtime plugin's unit tests and the MiniYARNCluster suite (needs HADOOP_HOME and an installed binary:
 # see docs/install.md and yarn-plugin/run-it.sh; prints exactly what is missing otherwise).

@@ -522,6 +522,24 @@ def section_commands(r, out):
             "```", ""]
 
 
+def section_live(out):
+    """The table `make e2e-live` wrote (scripts/e2e-live.sh --results bench/results/live-rm-nm.md), when present."""
+    live = RESULTS / "live-rm-nm.md"
+    if not live.exists():
+        return
+    out += ["## Live RM + NM", "",
+            "A real Hadoop 3.3.6 ResourceManager and NodeManager as separate daemons (user `yarn`, group `hadoop`; "
+            "LinuxContainerExecutor with the installed setuid binary; a network namespace with only `lo`), jobs "
+            "submitted by `alice`, who is not in `hadoop`. Each cell is a check and its wall time: `start` = RM up "
+            "and the NM RUNNING in it; `ds` = distributedshell, 2 containers, each seen sandboxed as alice; `mr-pi` "
+            "= MapReduce pi, 2 maps and a reducer (the shuffle), the AM and every task seen in a sandbox; `kill`; "
+            "`nm-restart` = NM stopped while a container runs, restarted, the container recovered and its exit "
+            "code 3 read; `cleanup` = no appcache left; `shutdown` = daemons stopped, no sandbox, state or mount "
+            "left. `host` is YARN's DefaultContainerExecutor without a sandbox (submitted by `yarn`), in the same "
+            "run. scripts/e2e-live.sh and docs/install.md §9 describe each check.", "",
+            live.read_text().strip(), ""]
+
+
 def measured_here(doc, r):
     """Whether a results file was taken from latest.json's commit, on a clean tree."""
     ours, theirs = r["versions"]["kata-yarn-runtime"], ((doc or {}).get("versions") or {}).get("kata-yarn-runtime") or {}
@@ -565,6 +583,7 @@ def main():
     section_workloads(here.get("spark.json"), out, plots, "Spark, supplementary run (runsc on hostinet and on netstack)", "bench-spark.png")
     if "spark-yarn.json" in here:
         section_spark_yarn(here["spark-yarn.json"], here.get("spark-yarn-routed.json"), out)
+    section_live(out)
     section_before_after([("Main run", r), ("Repeat run", here.get("before-after.json"))], out)
     section_not_measured(r, here, out)
     if analysis.exists():
