@@ -8,6 +8,7 @@ BUILD := .build
 RELEASE_BIN := $(BUILD)/release/kata-yarn-runtime
 KYR_INIT := $(BUILD)/kyr-init
 KYR_COMPAT := $(BUILD)/kyr-compat.so
+KYR_SHARE := $(BUILD)/kyr-share.so
 DEBIAN_PACKAGES := $(shell sed -e 's/\#.*//' scripts/debian-packages.txt)
 
 # Hardened, setuid-safe release flags (docs/security.md): static Swift stdlib, no RUNPATH, PIE, RELRO, BIND_NOW.
@@ -27,17 +28,20 @@ deps:
 build: kyr-init
 	$(SWIFT) build
 
-kyr-init: $(KYR_INIT) $(KYR_COMPAT)
+kyr-init: $(KYR_INIT) $(KYR_COMPAT) $(KYR_SHARE)
 $(KYR_INIT): Sources/KyrInit/kyr-init.c
 	@mkdir -p $(BUILD)
 	cc -static -O2 -Wall -Wextra -Werror -fstack-protector-strong -D_FORTIFY_SOURCE=2 -o $@ $<
 $(KYR_COMPAT): Sources/KyrInit/kyr-compat.c
 	@mkdir -p $(BUILD)
 	cc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
+$(KYR_SHARE): Sources/KyrInit/kyr-share.c
+	@mkdir -p $(BUILD)
+	cc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
 release: kyr-init
 	$(SWIFT) build $(RELEASE_FLAGS)
-	cp $(KYR_INIT) $(KYR_COMPAT) $(BUILD)/release/
+	cp $(KYR_INIT) $(KYR_COMPAT) $(KYR_SHARE) $(BUILD)/release/
 
 # Proves the release binary is safe to install setuid (fails on any violation).
 check-binary: release
@@ -48,6 +52,7 @@ install: release
 	install -o root -g $(NM_GROUP) -m 6050 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/kata-yarn-runtime
 	install -o root -g root -m 0755 $(KYR_INIT) $(DESTDIR)$(PREFIX)/libexec/kata-yarn-runtime/kyr-init
 	install -o root -g root -m 0644 $(KYR_COMPAT) $(DESTDIR)$(PREFIX)/libexec/kata-yarn-runtime/kyr-compat.so
+	install -o root -g root -m 0644 $(KYR_SHARE) $(DESTDIR)$(PREFIX)/libexec/kata-yarn-runtime/kyr-share.so
 	@if [ ! -e $(DESTDIR)$(PREFIX)/etc/hadoop/container-executor.cfg ]; then \
 	  install -o root -g root -m 0644 hadoop-conf/container-executor.cfg $(DESTDIR)$(PREFIX)/etc/hadoop/container-executor.cfg; fi
 	@echo "installed $(PREFIX)/bin/kata-yarn-runtime (root:$(NM_GROUP) 6050); config: $(PREFIX)/etc/hadoop/container-executor.cfg"

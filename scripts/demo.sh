@@ -31,6 +31,7 @@ chmod 755 "$ROOT"
 install -o root -g hadoop -m 6050 .build/release/kata-yarn-runtime "$ROOT/bin/kata-yarn-runtime"
 install -m 0755 .build/release/kyr-init "$ROOT/libexec/kata-yarn-runtime/kyr-init"
 install -m 0644 .build/release/kyr-compat.so "$ROOT/libexec/kata-yarn-runtime/kyr-compat.so"
+install -m 0644 .build/release/kyr-share.so "$ROOT/libexec/kata-yarn-runtime/kyr-share.so"
 cat > "$ROOT/etc/hadoop/container-executor.cfg" <<CFG
 yarn.nodemanager.linux-container-executor.group=hadoop
 banned.users=hdfs,yarn,mapred,bin

@@ -16,6 +16,15 @@ public enum BundlePlanner {
     /// Debian 12's gVisor rejects AT_NO_AUTOMOUNT in statx/fstatat, which breaks `ls -l` in every YARN
     /// launch script; kyr-compat.so clears the flag (Sources/KyrInit/kyr-compat.c).
     static func usesCompat(_ runtime: String, _ host: HostFacts) -> Bool { runtime == "runsc" && host.compatLibrary != nil }
+    /// kyr-share.so: a share of the node's address for a sandbox with its own network stack (Sources/KyrInit/kyr-share.c).
+    public static let sharePath = "/dev/.kyr-share.so"
+
+    /// `LD_PRELOAD` (and kyr-share.so's `KYR_SHARE`) for the libraries this container gets.
+    static func preloadEnvironment(runtime: String, host: HostFacts) -> [String] {
+        let share = host.network?.sharePreload
+        let libraries = (share == nil ? [] : [sharePath]) + (usesCompat(runtime, host) ? [compatPath] : [])
+        return (libraries.isEmpty ? [] : ["LD_PRELOAD=" + libraries.joined(separator: " ")]) + (share.map { ["KYR_SHARE=\($0.value)"] } ?? [])
+    }
 
     /// `network`: the container's resolved mode (`none` gets a private namespace with loopback only; `routed`
     /// the namespace in `host.network`).
@@ -33,7 +42,7 @@ public enum BundlePlanner {
         let process = Spec.Process(
             args: [initPath] + initArguments(config: config, runtime: runtime) + command,
             env: (image?.environment.filter { !$0.hasPrefix("PATH=") } ?? []) + environment(request, runtime: runtime)
-                + (usesCompat(runtime, host) ? ["LD_PRELOAD=\(compatPath)"] : []),
+                + preloadEnvironment(runtime: runtime, host: host),
             cwd: request.workDirectory.value,
             user: .init(uid: host.runAsUser.uid, gid: host.runAsUser.gid,
                         additionalGids: host.runAsUser.groups.filter { $0 != host.runAsUser.gid }, umask: 0o027),
@@ -60,7 +69,7 @@ public enum BundlePlanner {
                                 etcView: etcView)
         if runtime == "kata" { mounts = withSubmounts(mounts, hostMountPoints: host.hostMountPoints) }
         if runtime == "kata" {
-            let files = Set([host.initBinary.value] + [host.compatLibrary?.value, host.network?.hostsFile.value].compactMap { $0 }
+            let files = Set([host.initBinary.value] + [host.compatLibrary?.value, host.network?.hostsFile.value, host.network?.sharePreload?.library.value].compactMap { $0 }
                             + host.regularFiles.map(\.value))
             if let clash = fileBindsBeneathReadOnlyBinds(mounts, isFile: { files.contains($0.source) }).first {
                 throw RuntimeError(.runcSetupFailed, "kata: \(clash.file) is a file bound beneath the read-only bind \(clash.directory); "
@@ -226,6 +235,9 @@ public enum BundlePlanner {
         list.append(.init(destination: initPath, type: "bind", source: host.initBinary.value, options: ["bind", "ro", "nodev", "nosuid"]))
         if let compat = host.compatLibrary, runtime == "runsc" {
             list.append(.init(destination: compatPath, type: "bind", source: compat.value, options: ["bind", "ro", "nodev", "nosuid"]))
+        }
+        if let share = host.network?.sharePreload {
+            list.append(.init(destination: sharePath, type: "bind", source: share.library.value, options: ["bind", "ro", "nodev", "nosuid"]))
         }
         return list
     }

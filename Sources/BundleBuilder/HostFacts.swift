@@ -49,6 +49,14 @@ public struct NetworkAttachment: Sendable, Equatable {
     public var namespacePath: AbsolutePath
     public var hostsFile: AbsolutePath
     public var hostname: String
+    /// A share of the node's address for a sandbox with its own stack: kyr-share.so on the host and its
+    /// `KYR_SHARE` value (docs/networking.md, "Sharing the node's address").
+    public var sharePreload: SharePreload?
+    public struct SharePreload: Sendable, Equatable {
+        public var library: AbsolutePath
+        public var value: String
+        public init(library: AbsolutePath, value: String) { self.library = library; self.value = value }
+    }
     public init(namespacePath: AbsolutePath, hostsFile: AbsolutePath, hostname: String) {
         self.namespacePath = namespacePath; self.hostsFile = hostsFile; self.hostname = hostname
     }

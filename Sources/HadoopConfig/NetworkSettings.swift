@@ -36,8 +36,15 @@ public struct NetworkSettings: Sendable, Equatable {
     /// NodeManager's host (Spark's executors on YARN) works in a container's own namespace (docs/networking.md).
     public var sharedPorts: ClosedRange<UInt16>?
     public var portBlockSize = 64
+    /// `network.node-address.method`: how a share reaches the program. `auto`: the namespace's own rules where the
+    /// sandbox uses the namespace's Linux stack (runc, runsc's host stack), kyr-share.so where it keeps its own
+    /// (gVisor's netstack, a Kata VM); `preload`: kyr-share.so everywhere (docs/networking.md).
+    public var shareMethod = NodeAddressMethod.auto
 
     public init() {}
+
+    /// How a share reaches the program (`network.node-address.method`).
+    public enum NodeAddressMethod: String, Sendable, Equatable { case auto, preload }
 
     /// The address YARN names this node by, when it is shared with containers.
     public var sharedNodeAddress: IPv4Address? { sharedPorts == nil ? nil : ownNode?.address }
@@ -112,6 +119,10 @@ public struct NetworkSettings: Sendable, Equatable {
         if let v = file.value("network.node-address.block", section: s) {
             guard let size = Int(v), (8...4096).contains(size) else { throw fail("network.node-address.block", v, "8 to 4096 ports") }
             portBlockSize = size
+        }
+        if let v = file.value("network.node-address.method", section: s) {
+            guard let method = NodeAddressMethod(rawValue: v) else { throw fail("network.node-address.method", v, "auto or preload") }
+            shareMethod = method
         }
         if tunnel { try checkTunnel() }
         if sharedPorts != nil { try checkSharedPorts() }

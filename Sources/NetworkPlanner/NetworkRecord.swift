@@ -21,7 +21,7 @@ public struct NetworkRecord: Sendable, Equatable {
         ]
         if let share = plan.share {
             fields["share"] = .object(["nodeAddress": .string(share.nodeAddress.description), "block": .string(share.blockText),
-                                       "lent": .string(share.lent.portsText)])
+                                       "lent": .string(share.lent.portsText), "delivery": .string(share.delivery.rawValue)])
         }
         return .object(fields)
     }
@@ -46,6 +46,11 @@ public struct NetworkRecord: Sendable, Equatable {
             guard let node = share["nodeAddress"]?.stringValue.flatMap({ IPv4Address($0) }), let block = ports("block"),
                   let lent = ports("lent") else { throw RuntimeError(.generalFailure, "network record: bad share") }
             plan.share = NodeAddressShare(nodeAddress: node, block: block, lent: lent)
+            // Records written before the preload delivery existed hold namespace shares.
+            if let delivery = share["delivery"]?.stringValue {
+                guard let parsed = NodeAddressShare.Delivery(rawValue: delivery) else { throw RuntimeError(.generalFailure, "network record: bad share delivery") }
+                plan.share?.delivery = parsed
+            }
         }
         guard plan.hostInterface == (try text("hostInterface")) else {
             throw RuntimeError(.generalFailure, "network record: interface does not match the container id")

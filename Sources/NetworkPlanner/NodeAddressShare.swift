@@ -19,6 +19,18 @@ public struct NodeAddressShare: Sendable, Equatable {
     public var block: ClosedRange<UInt16>
     /// Every container's ports: the whole lent range, the same on every node.
     public var lent: ClosedRange<UInt16>
+    /// How the program gets the block: the namespace's own Linux stack (`namespaceCommands`, `namespaceRules`), or
+    /// kyr-share.so for a sandbox that keeps its own stack, which never sees those (`preloadValue`).
+    public var delivery = Delivery.namespace
+
+    public enum Delivery: String, Sendable, Equatable {
+        case namespace, preload
+
+        /// `auto` follows the sandbox: only one that uses the namespace's Linux stack sees the namespace's rules.
+        public static func choose(_ method: NetworkSettings.NodeAddressMethod, kernelStack: Bool) -> Delivery {
+            method == .preload || !kernelStack ? .preload : .namespace
+        }
+    }
 
     /// Rule priorities inside the namespace: the local table moves behind two rules of its own.
     public static let ownPortsPriority = 100
@@ -44,6 +56,15 @@ public struct NodeAddressShare: Sendable, Equatable {
     }
 
     public var blockText: String { block.portsText }
+
+    // MARK: inside a sandbox with its own stack
+
+    /// `KYR_SHARE` for kyr-share.so (Sources/KyrInit/kyr-share.c): a bind to the node's address becomes a bind to
+    /// the container's, port 0 a free port of the block. The node's address itself never enters the sandbox, where
+    /// an own stack would make it local for every port and cut the container off the node's services.
+    public func preloadValue(containerAddress: IPv4Address) -> String {
+        "\(nodeAddress),\(containerAddress),\(block.lowerBound)-\(block.upperBound)"
+    }
 
     // MARK: inside the container's namespace
 

@@ -30,17 +30,25 @@ struct ContainerNetwork {
         guard let range = settings.range else { throw RuntimeError(.invalidConfigFile, "network=routed needs [kata] network.range") }
         try tools.ensureInstalled()
         if settings.sharedPorts != nil { try checkLentPortsReserved() }
+        let shareLibrary = try context.initBinary().parent.appending("kyr-share.so")
+        if settings.sharedPorts != nil, NodeAddressShare.Delivery.choose(settings.shareMethod, kernelStack: kernelStack) == .preload,
+           !system.pathExists(shareLibrary.value) {
+            throw RuntimeError(.runcSetupFailed, "[kata] network.node-address.ports: this sandbox keeps its own network stack and gets its share "
+                               + "through \(shareLibrary), which is not installed (make install puts it beside kyr-init)")
+        }
         try system.makeDirectory(try directory.value, mode: 0o700, owner: (0, 0), code: .runcSetupFailed)
         let namespace = try directory.appending(request.containerId.value)
         let hostname = BundlePlanner.containerHostname(request.containerId)
-        var plan = try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) -> ContainerNetworkPlan in
+        let plan = try system.withFileLock(try lockFile.value, code: .runcSetupFailed) { () throws(RuntimeError) -> ContainerNetworkPlan in
             let used = Set(try records(store).map(\.plan.address))
             guard let address = AddressAllocator.allocate(in: range, used: used, gateway: settings.gateway) else {
                 throw RuntimeError(.runcSetupFailed, "no free address in [kata] network.range \(range) (\(AddressAllocator.capacity(of: range)) in use)")
             }
+            var share = NodeAddressShare(for: address, settings: settings)
+            share?.delivery = .choose(settings.shareMethod, kernelStack: kernelStack)
             let plan = ContainerNetworkPlan(containerId: request.containerId, address: address, gateway: settings.gateway,
                                             namespacePath: namespace.value, hostname: hostname, mtu: settings.containerMTU,
-                                            share: NodeAddressShare(for: address, settings: settings))
+                                            share: share)
             try writeRecord(plan, containerDir: containerDir)
             return plan
         }
@@ -53,16 +61,12 @@ struct ContainerNetwork {
             // Under the tunnel the container's own route and rule ride along (no extra process per launch).
             let tunnelled = settings.tunnel ? TunnelPlan.containerCommands(plan) : []
             try tools.ip(plan.hostCommands + tunnelled, script: try containerDir.appending("net-host.batch"), log: log)
-            if !kernelStack, plan.share != nil {
-                // A VM or gVisor's netstack never sees this namespace's rules: no share, and the record says so.
-                plan.share = nil
-                try writeRecord(plan, containerDir: containerDir)
-            }
             let share = plan.share
             try system.inNetworkNamespace(namespace.value, code: .runcSetupFailed) { () throws(RuntimeError) in
-                try tools.ip(plan.namespaceCommands + (share?.namespaceCommands ?? []),
+                let inNamespace = share?.delivery == .namespace ? share : nil
+                try tools.ip(plan.namespaceCommands + (inNamespace?.namespaceCommands ?? []),
                              script: try containerDir.appending("net-container.batch"), log: log)
-                if let share {
+                if let share = inNamespace {
                     try system.writeKernelSetting("/proc/sys/net/ipv4/ip_local_port_range", share.ephemeralRange, code: .runcSetupFailed)
                     try tools.nft(share.namespaceRules(containerAddress: plan.address), script: try containerDir.appending("nft-container.nft"), log: log)
                 }
@@ -81,7 +85,11 @@ struct ContainerNetwork {
         let nodeHosts = (try? system.readFile("/etc/hosts", maxBytes: 1 << 20, code: .runcSetupFailed)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let hosts = try containerDir.appending("hosts")
         try system.writeFileAtomically(hosts.value, Array(plan.hostsFile(nodeHosts: nodeHosts).utf8), mode: 0o644, code: .runcSetupFailed)
-        return (NetworkAttachment(namespacePath: namespace, hostsFile: hosts, hostname: hostname), plan)
+        var attachment = NetworkAttachment(namespacePath: namespace, hostsFile: hosts, hostname: hostname)
+        if let share = plan.share, share.delivery == .preload {
+            attachment.sharePreload = .init(library: shareLibrary, value: share.preloadValue(containerAddress: plan.address))
+        }
+        return (attachment, plan)
     }
 
     func writeRecord(_ plan: ContainerNetworkPlan, containerDir: AbsolutePath) throws(RuntimeError) {
@@ -162,12 +170,10 @@ struct ContainerNetwork {
 
     /// runsc's `--network` for a routed container. Either way the sandbox joins the namespace the bundle names.
     /// `auto` prefers gVisor's own netstack (the container's socket calls never reach the host kernel's network
-    /// stack); Debian's runsc is started where its root-namespace test cannot misfire (`maskProcSysNet`). Only a
-    /// share of the node's address (`network.node-address.ports`) needs the namespace's Linux stack, so `auto` picks
-    /// `host` there; `sandbox` and `host` are explicit choices.
+    /// stack); Debian's runsc is started where its root-namespace test cannot misfire (`maskProcSysNet`). A share of
+    /// the node's address reaches the netstack through kyr-share.so; `sandbox` and `host` are explicit choices.
     func runscStack() -> String {
-        guard settings.runscStack == "auto" else { return settings.runscStack }
-        return settings.sharedPorts == nil ? "sandbox" : "host"
+        settings.runscStack == "auto" ? "sandbox" : settings.runscStack
     }
 
     /// The node must never hand a lent port to one of its own sockets: a service of the node bound to port 0 (Hadoop

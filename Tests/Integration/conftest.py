@@ -73,7 +73,7 @@ class Node:
         if not binary.exists():
             pytest.fail(f"{binary} missing: run `make release` first (make test does)")
         shutil.copy2(binary, self.bin)
-        for helper in ["kyr-init", "kyr-compat.so"]:
+        for helper in ["kyr-init", "kyr-compat.so", "kyr-share.so"]:
             shutil.copy2(BUILD / helper, root / "libexec" / "kata-yarn-runtime" / helper)
         nm = pwd.getpwnam(NM_USER)
         gid = grp.getgrnam(NM_GROUP).gr_gid

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NM_USER, runtime_missing, runtime_params, yarn_script
+from conftest import NM_USER, runtime_missing, runtime_params, runtimes_known, yarn_script
 
 HERE = Path(__file__).resolve().parent
 APP1 = "application_1795555676958_0001"
@@ -24,8 +24,21 @@ APP2 = "application_1795555676958_0002"
 NODES = {"A": ("10.200.0.1", "10.244.1.0/24"), "B": ("10.200.0.2", "10.244.2.0/24")}
 TUNNEL = "  network.tunnel=vxlan\n  network.nodes=10.244.1.0/24@10.200.0.1,10.244.2.0/24@10.200.0.2\n"
 RUNTIMES = runtime_params("runc", "runsc", "shim:containerd-shim-runc-v2", "kata")
-# A Kata VM gets no share of the node's address (docs/kata.md section 7).
-SHARE_RUNTIMES = [r for r in RUNTIMES if r != "kata"]
+SHIM = "shim:containerd-shim-runc-v2"
+# (runtime, cfg lines, how the share reaches the program): the namespace's own rules for sandboxes on the namespace's
+# Linux stack, kyr-share.so for gVisor's netstack and a Kata VM. `method=preload` runs the Kata delivery under runc
+# and under the runc shim (the shim v2 peer of Kata's), where the same bundle can run here.
+SHARE_CASES = [   # id, runtime, cfg lines, delivery
+    ("runc", "runc", "", "namespace"),
+    ("runc-preload", "runc", "  network.node-address.method=preload\n", "preload"),
+    ("shim", SHIM, "", "namespace"),
+    ("shim-preload", SHIM, "  network.node-address.method=preload\n", "preload"),
+    ("runsc-netstack", "runsc", "", "preload"),                             # network.runsc=auto: gVisor's netstack
+    ("runsc-host-stack", "runsc", "  network.runsc=host\n", "namespace"),   # runsc on the host kernel's stack
+    ("kata", "kata", "", "preload"),                                        # a KVM host with Kata (make e2e RUNTIME=kata)
+]
+SHARE_PARAMS = [pytest.param(case[1:], id=case[0], marks=[pytest.mark.skip(reason=why)] if (why := runtime_missing(case[1])) else [])
+                for case in SHARE_CASES if case[1] in runtimes_known()]
 
 
 def sh(*argv, check=True):
@@ -368,14 +381,16 @@ def test_tunnel_isolates_tenants_across_nodes(make_node, fabric):
 SHARE = "  network.node-address.ports=61000-63031\n  network.node-address.block=8\n"   # 254 addresses x 8 ports
 
 
-@pytest.mark.parametrize("runtime", SHARE_RUNTIMES)
-def test_containers_share_the_node_address(make_node, fabric, runtime):
+@pytest.mark.parametrize("case", SHARE_PARAMS)
+def test_containers_share_the_node_address(make_node, fabric, case):
     """network.node-address.ports: a process in a routed container binds its NodeManager's address and port 0, as
     Spark's executors on YARN do with `--hostname <NM host>`, and is reached at that address from its driver on the
     same node and, through the tunnel, from another node; other applications are not, on either node; the same
-    address still reaches the NodeManager's shuffle port and not its private ports. Then nothing is left."""
-    a = NetNode(make_node(runtime), fabric["A"], "A", runtime, TUNNEL + SHARE)
-    b = NetNode(make_node(runtime), fabric["B"], "B", runtime, TUNNEL + SHARE)
+    address still reaches the NodeManager's shuffle port and not its private ports. Then nothing is left. The same
+    for every sandbox, whether the share lives in the namespace's rules or comes through kyr-share.so."""
+    runtime, extra, delivery = case
+    a = NetNode(make_node(runtime), fabric["A"], "A", runtime, TUNNEL + SHARE + extra)
+    b = NetNode(make_node(runtime), fabric["B"], "B", runtime, TUNNEL + SHARE + extra)
     servers = [subprocess.Popen(["nsenter", f"--net=/run/netns/{a.netns}", "--", "/usr/bin/python3", str(a.probe), "serve", name, port, "90"],
                                 stdout=subprocess.PIPE, text=True) for name, port in (("shuffle", "13562"), ("nm-private", "8040"))]
     launchers = []
@@ -395,7 +410,12 @@ def test_containers_share_the_node_address(make_node, fabric, runtime):
         exe_state = a.state(exe.cid)
         block = re.fullmatch(r"10\.200\.0\.1:(\d+)-(\d+)", exe_state["nodeAddressPorts"])
         assert block and int(block.group(2)) - int(block.group(1)) == 7, exe_state
-        exe_port = int(re.search(r"listening 10\.200\.0\.1:(\d+)", exe.log("stdout")).group(1))
+        record = json.loads((a.node.state / "containers" / exe.cid / "network.json").read_text())
+        assert record["share"]["delivery"] == delivery, record
+        if delivery == "namespace":
+            exe_port = int(re.search(r"listening 10\.200\.0\.1:(\d+)", exe.log("stdout")).group(1))
+        else:   # kyr-share.so bound the container's own address; the program asked for the node's
+            exe_port = int(re.search(rf"listening {exe_state['address']}:(\d+)", exe.log("stdout")).group(1))
         assert int(block.group(1)) <= exe_port <= int(block.group(2)), "port 0 lands in the container's block"
         target = f"10.200.0.1:{exe_port}"
 
@@ -419,8 +439,12 @@ def test_containers_share_the_node_address(make_node, fabric, runtime):
         assert "driver-own ok driver-own ok 10.244.1." in out_a and "driver-own-remote ok driver-own ok 10.244.2." in out_b, \
             "a listener on the container's own address in its block is not redirected to the node's: " + out_a + out_b
         drv_block = [int(x) for x in a.state(drv.cid)["nodeAddressPorts"].split(":")[1].split("-")]
-        assert own.split(":")[0] == drv_addr and drv_block[0] <= int(own.split(":")[1]) <= drv_block[1], (own, drv_block)
-        assert "other-app-same-node blocked [Errno 113]" in oa.log("stdout"), oa.log("stdout")
+        assert own.split(":")[0] == drv_addr
+        if delivery == "namespace":   # there the block is the namespace's ephemeral range: the driver's port lands in it
+            assert drv_block[0] <= int(own.split(":")[1]) <= drv_block[1], (own, drv_block)
+        # Refused with EHOSTUNREACH; gVisor's netstack ignores the ICMP error, so there the connection times out.
+        refusal = "timed out" if runtime == "runsc" and "runsc=host" not in extra else "[Errno 113]"
+        assert f"other-app-same-node blocked {refusal}" in oa.log("stdout"), oa.log("stdout")
         assert "other-app-remote blocked" in ob.log("stdout"), ob.log("stdout")
         # Nothing of it answers in the node's own namespace: the port is the container's, not the node's.
         assert a.in_ns("ss", "-Hltn", f"sport = :{exe_port}").stdout.strip() == ""
@@ -451,6 +475,20 @@ def test_lent_ports_must_be_kept_from_the_node(make_node, fabric):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert ok.log("stdout").split() == ["40000", "40007"], ok.log("stdout")
+    assert a.leftovers() == []
+
+
+def test_a_share_through_kyr_share_needs_the_library(make_node, fabric):
+    """A sandbox with its own stack gets its share through kyr-share.so: without the library the launch is refused
+    (76, naming it) before anything is created, instead of running an executor that cannot be reached."""
+    share = SHARE + "  network.nodes=10.244.1.0/24@10.200.0.1\n  network.node-address.method=preload\n"
+    a = NetNode(make_node("runc"), fabric["A"], "A", "runc", share)
+    library = a.node.root / "libexec" / "kata-yarn-runtime" / "kyr-share.so"
+    library.unlink()
+    refused, proc = a.launch(2, APP1, "alice", "true")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 76, err
+    assert f"through {library}, which is not installed" in err, err
     assert a.leftovers() == []
 
 

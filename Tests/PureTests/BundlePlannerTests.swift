@@ -115,11 +115,34 @@ import YarnContract
         var config = KataSection()
         if image { config.rootfs = "/srv/images/yarn-base" }
         var host = try facts ?? GoldenBundleTests.facts()
-        if mode == "routed" {
+        if mode == "routed", host.network == nil {
             host.network = NetworkAttachment(namespacePath: try AbsolutePath("/run/netns/kyr-c1"), hostsFile: try AbsolutePath(hosts), hostname: "c-1")
         }
         return try BundlePlanner.plan(try GoldenBundleTests.request(), config: config, host: host, runtime: runtime,
                                       bundleDirectory: try AbsolutePath(bundle), network: NetworkMode(rawValue: mode)!)
+    }
+
+    @Test("a share for an own-stack sandbox: kyr-share.so mounted read-only, preloaded before kyr-compat.so, KYR_SHARE set",
+          arguments: ["kata", "runsc", "runc"])
+    func sharePreload(_ runtime: String) throws {
+        var host = try GoldenBundleTests.facts()
+        host.compatLibrary = try AbsolutePath("/usr/local/libexec/kata-yarn-runtime/kyr-compat.so")
+        host.network = NetworkAttachment(namespacePath: try AbsolutePath("/run/netns/kyr-c1"), hostsFile: try AbsolutePath(Self.hosts), hostname: "c-1")
+        host.network?.sharePreload = .init(library: try AbsolutePath("/usr/local/libexec/kata-yarn-runtime/kyr-share.so"),
+                                           value: "10.200.0.1,10.244.1.2,61008-61015")
+        let plan = try Self.plan(runtime, mode: "routed", facts: host)
+        let json = plan.spec.json
+        let env = (json["process"]?["env"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let preload = runtime == "runsc" ? "/dev/.kyr-share.so /dev/.kyr-compat.so" : "/dev/.kyr-share.so"
+        #expect(env.filter { $0.hasPrefix("LD_PRELOAD=") } == ["LD_PRELOAD=\(preload)"])
+        #expect(env.contains("KYR_SHARE=10.200.0.1,10.244.1.2,61008-61015"))
+        let mount = (json["mounts"]?.arrayValue ?? []).first { $0["destination"]?.stringValue == "/dev/.kyr-share.so" }
+        #expect(mount?["source"]?.stringValue == "/usr/local/libexec/kata-yarn-runtime/kyr-share.so")
+        #expect(mount?["options"]?.arrayValue?.compactMap(\.stringValue) == ["bind", "ro", "nodev", "nosuid"])
+        // Without a share nothing of it appears.
+        host.network?.sharePreload = nil
+        let plain = try Self.plan(runtime, mode: "routed", facts: host).spec.json
+        #expect(!((plain["process"]?["env"]?.arrayValue ?? []).compactMap(\.stringValue).contains { $0.hasPrefix("KYR_SHARE=") }))
     }
 
     /// Written here, not borrowed from the planner: (file bind, read-only directory bind above it) pairs.

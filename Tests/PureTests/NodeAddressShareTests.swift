@@ -106,6 +106,38 @@ import YarnContract
         #expect(throws: RuntimeError.self) { try NetworkRecord(json: .object(object)) }
     }
 
+    @Test("delivery: the namespace's rules for a sandbox on the namespace's Linux stack, kyr-share.so for an own stack or when asked")
+    func delivery() throws {
+        #expect(NodeAddressShare.Delivery.choose(.auto, kernelStack: true) == .namespace)
+        #expect(NodeAddressShare.Delivery.choose(.auto, kernelStack: false) == .preload)
+        #expect(NodeAddressShare.Delivery.choose(.preload, kernelStack: true) == .preload)
+        #expect(try Self.settings().shareMethod == .auto)
+        #expect(try Self.settings("  network.node-address.ports=61000-63031\n  network.node-address.block=8\n  network.node-address.method=preload")
+            .shareMethod == .preload)
+        #expect(throws: RuntimeError.self) { try Self.settings("  network.node-address.method=namespace") }
+        let share = try #require(NodeAddressShare(for: IPv4Address("10.244.1.2")!, settings: try Self.settings()))
+        #expect(share.preloadValue(containerAddress: IPv4Address("10.244.1.2")!) == "10.200.0.1,10.244.1.2,61008-61015")
+    }
+
+    @Test("the record keeps how the share was delivered; an older record without it held a namespace share")
+    func recordDelivery() throws {
+        var plan = try NetworkPlanTests.plan()
+        plan.share = NodeAddressShare(for: plan.address, settings: try Self.settings())
+        plan.share?.delivery = .preload
+        let record = NetworkRecord(plan: plan, launcherPid: 7)
+        let parsed = try NetworkRecord(json: try JSONParser().parse(Array(JSONWriter.encode(record.json).utf8)))
+        #expect(parsed.plan.share?.delivery == .preload)
+        var object = record.json.objectValue ?? [:]
+        object["share"] = .object(["nodeAddress": .string("10.200.0.1"), "block": .string("61008-61015"), "lent": .string("61000-63031")])
+        #expect(try NetworkRecord(json: .object(object)).plan.share?.delivery == .namespace)
+        object["share"] = .object(["nodeAddress": .string("10.200.0.1"), "block": .string("61008-61015"), "lent": .string("61000-63031"),
+                                   "delivery": .string("tproxy")])
+        #expect(throws: RuntimeError.self) { try NetworkRecord(json: .object(object)) }
+        // Either way the node's map gets the container's element: the node side does not depend on the delivery.
+        #expect(NFTRules.setup(plan, settings: try Self.settings(), minUserId: 1000)
+            .contains("add element inet kata_yarn shared { 10.200.0.1 . 61008-61015 : 10.244.1.2 }\n"))
+    }
+
     @Test("the node's own ports: lent ports it could pick for its connections", arguments: [
         ("61000-63031", "32768\t60999", "", nil as String?),
         ("40000-42031", "32768\t60999", "", "40000-42031"),
