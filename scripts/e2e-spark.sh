@@ -449,7 +449,8 @@ kill_app_test() {  # runtime
     log "killed run ($rt): FAIL: no application id in $out"; failures=$((failures + 1)); return
   fi
   running="$(our_sandboxes | grep -c "${app#application_}" || true)"
-  # Evidence from the binary's own records: each running container's network mode, address and hostname.
+  # Evidence from the binary's own records: each running container's network mode, address, hostname, runsc's
+  # stack and its share of the node's address.
   local cid placed=yes
   for cid in $(our_sandboxes | grep "${app#application_}" | awk '{print $1}'); do
     runuser -u "$user" -- "$KYR_BINARY" state "$cid" 2>/dev/null | python3 -c '
@@ -457,8 +458,9 @@ import ipaddress, json, sys
 d = json.load(sys.stdin)
 ok = d.get("network") == "routed" and ipaddress.ip_address(d.get("address", "0.0.0.0")) in ipaddress.ip_network(sys.argv[2]) \
     and str(d.get("hostname", "")).startswith("c-")
-print("e2e-spark.sh:   %s: network=%s address=%s hostname=%s %s" % (sys.argv[1], d.get("network"), d.get("address"),
-      d.get("hostname"), "ok" if ok else "NOT ROUTED IN RANGE"))
+extra = "".join(" %s=%s" % (k, d[k]) for k in ("runscNetwork", "nodeAddressPorts") if k in d)
+print("e2e-spark.sh:   %s: network=%s address=%s hostname=%s%s %s" % (sys.argv[1], d.get("network"), d.get("address"),
+      d.get("hostname"), extra, "ok" if ok else "NOT ROUTED IN RANGE"))
 sys.exit(0 if ok else 1)' "$cid" "$net_range" || placed=no
   done
   log "  before the kill (veth / nft table / netns file counts): $(net_leftovers_now | awk '{print $1}' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')"
