@@ -111,7 +111,7 @@ public enum NFTRules {
             "add element \(t) ingress { \(dev) : jump \(inbound) }",
             "add element \(t) tonode { \(dev) : jump \(node) }",
         ]
-        if let share = plan.share { lines.append(share.hostElement(containerAddress: plan.address)) }
+        if let share = plan.share { lines += share.hostElements(containerAddress: plan.address) }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -123,7 +123,7 @@ public enum NFTRules {
         var lines = ["egress", "ingress", "tonode"].map { "delete element \(t) \($0) { \(dev) }" }
         for chain in chainNames(plan) { lines += ["flush chain \(t) \(chain)", "delete chain \(t) \(chain)"] }
         lines.append("delete element \(t) local { \(plan.address) }")
-        if let share = plan.share { lines.append(share.hostElementRemoval) }
+        if let share = plan.share { lines += share.hostElementRemovals(containerAddress: plan.address) }
         lines.append(lastOfApplication ? "delete set \(t) \(appSet(plan))" : "delete element \(t) \(appSet(plan)) { \(plan.address) }")
         return lines
     }

@@ -114,6 +114,13 @@ public struct NodeAddressShare: Sendable, Equatable {
             "add chain \(t) prerouting { type nat hook prerouting priority dstnat; policy accept; }",
             "flush chain \(t) prerouting",
             "add rule \(t) prerouting meta l4proto tcp dnat ip to ip daddr . tcp dport map @\(hostMap)",
+            // A container dialling its own block at the node's address (kyr-share.so leaves the node's address
+            // outside the sandbox) comes back to itself with its own address as source, which a stack drops as a
+            // martian: such connections leave the node from the gateway address instead.
+            "add set \(t) \(hairpinSet) { type ipv4_addr . ipv4_addr; }",
+            "add chain \(t) postrouting { type nat hook postrouting priority srcnat; policy accept; }",
+            "flush chain \(t) postrouting",
+            "add rule \(t) postrouting ip saddr . ip daddr @\(hairpinSet) snat ip to \(settings.gateway)",
         ]
         let peers = peerElements(settings: settings)
         if !peers.isEmpty { lines.append("add element \(t) \(hostMap) { \(peers.joined(separator: ", ")) }") }
@@ -135,11 +142,17 @@ public struct NodeAddressShare: Sendable, Equatable {
         return elements
     }
 
-    func hostElement(containerAddress: IPv4Address) -> String {
-        "add element \(NFTRules.table) \(Self.hostMap) { \(nodeAddress) . \(blockText) : \(containerAddress) }"
+    static let hairpinSet = "hairpin"
+
+    func hostElements(containerAddress: IPv4Address) -> [String] {
+        ["add element \(NFTRules.table) \(Self.hostMap) { \(nodeAddress) . \(blockText) : \(containerAddress) }",
+         "add element \(NFTRules.table) \(Self.hairpinSet) { \(containerAddress) . \(containerAddress) }"]
     }
 
-    var hostElementRemoval: String { "delete element \(NFTRules.table) \(Self.hostMap) { \(nodeAddress) . \(blockText) }" }
+    func hostElementRemovals(containerAddress: IPv4Address) -> [String] {
+        ["delete element \(NFTRules.table) \(Self.hostMap) { \(nodeAddress) . \(blockText) }",
+         "delete element \(NFTRules.table) \(Self.hairpinSet) { \(containerAddress) . \(containerAddress) }"]
+    }
 
     // MARK: the node's own ports
 

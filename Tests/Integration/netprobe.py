@@ -108,6 +108,23 @@ def probe(specs):
             print(f"{label} blocked {e}", flush=True)
 
 
+def selfdial(host):
+    """Binds HOST and port 0, then dials the address it advertises (HOST and that port): a program reaching its own
+    listener through its advertised address, as a Spark executor may through its block manager."""
+    s = listener(host, 0)
+    port = s.getsockname()[1]
+    reached = []
+    t = threading.Thread(target=lambda: reached.append(s.accept()[1][0]) if True else None)
+    t.start()
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            t.join(5)
+            print(f"selfdial ok {host}:{port} from {reached[0] if reached else '?'}", flush=True)
+    except OSError as e:
+        print(f"selfdial blocked {e}", flush=True)
+    t.join(5)
+
+
 def udpserve(name, port, seconds):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", int(port)))
@@ -166,6 +183,8 @@ if __name__ == "__main__":
         executor(*args)
     elif mode == "probe":
         probe(args)
+    elif mode == "selfdial":
+        selfdial(*args)
     elif mode == "udpserve":
         udpserve(*args)
     elif mode == "forge":

@@ -150,12 +150,21 @@ def wait_for(predicate, what, timeout=30):
 
 
 def clean_up(processes, nodes):
-    """After a test, whatever happened: stop what is still running, then let each node collect."""
+    """After a test, whatever happened: stop what is still running, then let each node collect. The launchers of a
+    failed test may still run (runuser's child outlives runuser): they are killed by their records, so `gc` takes
+    their containers instead of leaving them to collide with the next test's ids."""
     for proc in processes:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
     for node in nodes:
+        for record in (node.node.state / "containers").glob("*/state.json"):
+            try:
+                pid = json.loads(record.read_text())["launcherPid"]
+                if os.readlink(f"/proc/{pid}/exe").endswith("/kata-yarn-runtime"):   # not a reused pid
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ValueError, KeyError):
+                pass
         node.run(["gc"])
 
 
@@ -422,7 +431,7 @@ def test_containers_share_the_node_address(make_node, fabric, case):
         # Executors that register with the driver at their node's address: one on the driver's node, one on B.
         ea, p1 = a.launch(4, APP1, "alice", python(a, "executor", f"{drv_addr}:7077", 0, "10.200.0.1") + "; "
                           + python(a, "probe", "shuffle-node=10.200.0.1:13562", "private-node=10.200.0.1:8040", f"sibling={target}",
-                                       f"driver-own={own}"))
+                                       f"driver-own={own}") + "; " + python(a, "selfdial", "10.200.0.1"))
         eb, p2 = b.launch(5, APP1, "alice", python(b, "executor", f"{drv_addr}:7077", 0, "10.200.0.2") + "; "
                           + python(b, "probe", f"same-app-remote={target}", f"driver-own-remote={own}"))
         oa, p3 = a.launch(6, APP2, "bob", python(a, "probe", f"other-app-same-node={target}"))
@@ -435,6 +444,7 @@ def test_containers_share_the_node_address(make_node, fabric, case):
         assert re.search(r"driver says: registered 10\.200\.0\.2 fetched block-42", out_b), out_b + eb.log("stderr")
         assert "shuffle-node ok shuffle ok 10.244.1." in out_a and "private-node blocked" in out_a, out_a
         assert "sibling ok app1-executor ok 10.244.1." in out_a, out_a
+        assert "selfdial ok 10.200.0.1:" in out_a, "a container reaches its own listener at its advertised address: " + out_a
         assert "same-app-remote ok app1-executor ok 10.244.2." in out_b, out_b
         assert "driver-own ok driver-own ok 10.244.1." in out_a and "driver-own-remote ok driver-own ok 10.244.2." in out_b, \
             "a listener on the container's own address in its block is not redirected to the node's: " + out_a + out_b

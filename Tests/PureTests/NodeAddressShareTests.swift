@@ -91,6 +91,11 @@ import YarnContract
         #expect(!peers.contains("10.200.0.1 ."))
         #expect(NFTRules.teardown(plan, lastOfApplication: false, lastOnNode: false).contains(
             "delete element inet kata_yarn shared { 10.200.0.1 . 61008-61015 }"))
+        // A container dialling its own block through the node comes back from the gateway, not from itself.
+        #expect(setup.contains("add rule inet kata_yarn postrouting ip saddr . ip daddr @hairpin snat ip to 169.254.1.1\n"))
+        #expect(setup.contains("add element inet kata_yarn hairpin { 10.244.1.2 . 10.244.1.2 }\n"))
+        #expect(NFTRules.teardown(plan, lastOfApplication: false, lastOnNode: false).contains(
+            "delete element inet kata_yarn hairpin { 10.244.1.2 . 10.244.1.2 }"))
         #expect(!NFTRules.setup(try NetworkPlanTests.plan(), settings: try Self.settings(""), minUserId: 1000).contains("shared"))
     }
 
