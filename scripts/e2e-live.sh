@@ -17,6 +17,10 @@
 #   kill      an application killed while its container sleeps: KILLED, and its sandbox gone
 #   nm-restart  the NM is stopped (SIGTERM, recovery supervised) while a container runs, the sandbox survives, a new
 #             NM recovers the container and reads its exit code (3) after it ends
+#   spark-pi, spark-shuffle  PySpark Pi and a shuffle job (2 M rows, DataFrame groupBy + RDD reduceByKey) in cluster
+#             mode, 2 executors (scripts/e2e-spark-job.py): the answer checked by the driver, every executor and the
+#             driver in the sandbox (KYR-RESULT ... runtimes=<runtime> pid1_kyr_init=true), every container's stdout
+#             written by the submitter; no per-application workaround (runsc gets PySpark's daemon as-is)
 #   cleanup   after every application: no appcache/<app> left, usercache/alice/appcache empty, bob's files intact
 #   shutdown  both daemons stopped: `kata-yarn-runtime list` empty, nothing in this run's state root, no mount of
 #             this run left (judged on this run's state root and work dir only: others may use the node)
@@ -34,6 +38,7 @@
 #   KYR_LIVE_WORKDIR  scratch dir (default /var/tmp/kyr-live/run; wiped at start)
 #   KYR_LIVE_TENANT, KYR_LIVE_TENANT2, KYR_LIVE_NM_USER   default alice, bob, yarn (created when missing)
 #   KYR_LIVE_PORT_BASE  first of the RM/NM ports inside the namespace (default 18030)
+#   SPARK_HOME        a Spark 3.5.x home (default: the cache of scripts/spark-home.sh, laid out from PyPI's pyspark)
 #   SWIFT             the Swift driver for `make install` (default: swift on PATH)
 # Exit status: 0 every check passed (or SKIP with --allow-skip); 1 a check failed; 2 a prerequisite is missing.
 set -uo pipefail
@@ -52,7 +57,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --runtimes) runtimes="$2"; shift ;;
     --results) results_md="$2"; shift ;;
-    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "e2e-live.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -87,6 +92,10 @@ cp_dirs=(common common/lib hdfs hdfs/lib yarn yarn/lib mapreduce)
 ds_jar="$(ls "$share"/yarn/hadoop-yarn-applications-distributedshell-*.jar | head -1)"
 ex_jar="$(ls "$share"/mapreduce/hadoop-mapreduce-examples-*.jar | head -1)"
 . "$repo/yarn-plugin/jdk17-flags.sh"
+. "$repo/scripts/spark-home.sh"
+spark_home_ensure
+python=/usr/bin/python3   # under rootfs.host-dirs=/usr: visible in every sandbox
+[ -x "$python" ] || cannot_run "no $python for PySpark" "apt-get install python3"
 
 # ---- users: the NM user in the NM group, tenants outside it ---------------------------------------------------
 group=hadoop
@@ -243,7 +252,7 @@ EOF
   sed -e "s|^  runtime.default=.*|  runtime.default=$rt|" \
       -e "s|^  runtime.allowed=.*|  runtime.allowed=runc,runsc,shim:containerd-shim-runc-v2|" \
       -e "s|^  state-root=.*|  state-root=$state_root|" \
-      -e "s|^\[kata\]\$|[kata]\n  ro-mounts=$work/conf\n  rw-mounts=$work/staging,$work/jobs|" \
+      -e "s|^\[kata\]\$|[kata]\n  ro-mounts=$work/conf,$SPARK_HOME\n  rw-mounts=$work/staging,$work/jobs|" \
       "$repo/hadoop-conf/container-executor.cfg" >"$cfg.new" && chmod 0644 "$cfg.new" && mv "$cfg.new" "$cfg"
 }
 
@@ -478,8 +487,42 @@ check_shutdown() {
   fi
 }
 
+spark_submit() {  # runtime job out: PySpark in cluster mode as the submitter, as docs/spark.md tells a user to
+  local rt="$1" extra=()
+  [ "$rt" != host ] && [ -n "$plugin_jar" ] && extra=(
+    --conf spark.yarn.appMasterEnv.YARN_CONTAINER_RUNTIME_TYPE=kata --conf spark.executorEnv.YARN_CONTAINER_RUNTIME_TYPE=kata
+    --conf spark.yarn.appMasterEnv.YARN_CONTAINER_RUNTIME_KATA_RUNTIME="$rt" --conf spark.executorEnv.YARN_CONTAINER_RUNTIME_KATA_RUNTIME="$rt")
+  as_tenant env SPARK_HOME="$SPARK_HOME" PYSPARK_PYTHON="$python" "$SPARK_HOME/bin/spark-submit" --master yarn --deploy-mode cluster \
+    --name "live-spark-$2-${rt//[:\/]/-}" --num-executors 2 --executor-memory 512m --driver-memory 512m \
+    --conf spark.yarn.jars="local:$SPARK_HOME/jars/*" --conf spark.yarn.stagingDir="file://$work/staging" \
+    --conf spark.pyspark.python="$python" --conf spark.pyspark.driver.python="$python" \
+    --conf spark.dynamicAllocation.enabled=false --conf spark.scheduler.minRegisteredResourcesRatio=1.0 \
+    --conf spark.scheduler.maxRegisteredResourcesWaitingTime=120s --conf spark.yarn.submit.waitAppCompletion=true \
+    --conf spark.ui.enabled=false "${extra[@]}" "$work/conf/e2e-spark-job.py" "$2" 2 >"$3" 2>&1
+}
+check_spark() {  # runtime job (pi|shuffle)
+  local rt="$1" job="$2" out="$work/jobs/$submitter/spark-$2-${1//[:\/]/-}.log" t0=$SECONDS rc app st res want c bad=""
+  spark_submit "$rt" "$job" "$out"
+  rc=$?
+  app="$(app_of "$out")"; last_app="$app"
+  st="$(app_state "$app")"
+  # The driver (in the AM's container) reports what every executor saw: the runtime and pid 1 of each sandbox.
+  res="$(cat "$work/logs/$app"/container_*_000001/stdout 2>/dev/null | grep -m1 "^KYR-RESULT job=$job ")"
+  want="ok=true executors=2 runtimes=$rt pid1_kyr_init=true"
+  [ "$rt" = host ] && want="ok=true executors=2 runtimes=<unset> pid1_kyr_init=false"
+  for c in $(ls -d "$work/logs/$app"/container_* 2>/dev/null); do
+    [ "$(stat -c %U "$c/stdout" 2>/dev/null)" = "$submitter" ] || bad="$bad $(basename "$c"):owner"
+  done
+  if [ "$rc" = 0 ] && [ "$st" = "FINISHED/SUCCEEDED" ] && [[ "$res" == *"$want"* ]] && [ -z "$bad" ]; then
+    record "$rt" "spark-$job" pass $((SECONDS - t0)) "$app"
+  else
+    record "$rt" "spark-$job" fail $((SECONDS - t0)) "${app:-no app} rc=$rc state=$st result='${res:-none}' (want '$want')$bad; see $out"
+  fi
+}
+
 bob_file="$work/jobs/$tenant/bob-canary"
-checks="start ds mr-pi kill nm-restart cleanup shutdown"
+install -m 0644 "$repo/scripts/e2e-spark-job.py" "$work/conf/e2e-spark-job.py"
+checks="start ds mr-pi kill nm-restart spark-pi spark-shuffle cleanup shutdown"
 for rt in $runtimes; do
   log "==== $rt ===="
   write_conf "$rt"
@@ -506,6 +549,8 @@ for rt in $runtimes; do
   check_mr "$rt"; apps+=("$last_app")
   check_kill "$rt"; apps+=("$last_app")
   check_nm_restart "$rt"; apps+=("$last_app")
+  check_spark "$rt" pi; apps+=("$last_app")
+  check_spark "$rt" shuffle; apps+=("$last_app")
   check_cleanup "$rt" "${apps[@]}"
   check_shutdown "$rt"
   rm -f "$bob_file"
