@@ -34,7 +34,13 @@
 #   KYR_BINARY      the installed binary (root:$KYR_NM_GROUP 6050, cfg at <bindir>/../etc/hadoop/container-executor.cfg);
 #                   required unless the only runtime is `host`
 #   KYR_NM_GROUP    default hadoop
-#   KYR_E2E_USER    non-root member of KYR_NM_GROUP: NodeManager user and Spark submitter (default: KYR_IT_USER, kyrit)
+#   KYR_E2E_USER    non-root member of KYR_NM_GROUP that runs the MiniYARNCluster (default: KYR_IT_USER, kyrit). It must be
+#                   in the group: the cluster's NodeManager lives in that JVM and executes the setuid binary, which only
+#                   the NM group may run (root:hadoop 6050).
+#   KYR_E2E_TENANT  who submits the Spark applications to the sandboxed cluster (default alice, created if missing): a
+#                   tenant outside KYR_NM_GROUP, as on a real multi-user node; its containers run as it. The `host`
+#                   baseline is submitted by KYR_E2E_USER: DefaultContainerExecutor runs every container as the NM user,
+#                   whose localizer cannot read a tenant's private staging dir
 #   SPARK_HOME      a Spark 3.5.x home with jars/spark-yarn_*.jar (default: the cache, /var/tmp/kyr-spark/spark-3.5.1,
 #                   laid out from $PYSPARK_SDIST or from `pip download --no-deps --no-binary :all: pyspark==3.5.1`)
 #   PYSPARK_SDIST   pyspark-3.5.1.tar.gz already downloaded (default /var/tmp/pyspark/pyspark-3.5.1.tar.gz if present)
@@ -111,6 +117,10 @@ group="${KYR_NM_GROUP:-hadoop}"
 user="${KYR_E2E_USER:-${KYR_IT_USER:-kyrit}}"
 id "$user" >/dev/null 2>&1 || cannot_run "tenant user $user does not exist" \
   "groupadd -f $group && useradd -m -G $group $user (uid >= the cfg's min.user.id), or set KYR_E2E_USER"
+tenant="${KYR_E2E_TENANT:-alice}"
+id "$tenant" >/dev/null 2>&1 || useradd -m -s /bin/bash "$tenant" || cannot_run "cannot create the tenant $tenant"
+id -nG "$tenant" | tr ' ' '\n' | grep -qx "$group" &&
+  cannot_run "tenant $tenant is in group $group" "tenants are never in the NM group: gpasswd -d $tenant $group, or set KYR_E2E_TENANT"
 cfg=""
 if [ -n "$sandboxes" ]; then
   [ -n "${KYR_BINARY:-}" ] && [ -f "$KYR_BINARY" ] ||
@@ -205,6 +215,8 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %p %c{1}: %m%n%ex
 LOG4J
 chown -R "$user" "$work" && chmod -R a+rX "$work"
+chmod 1777 "$work/staging" "$work/staging/eventlog"   # the tenant's .sparkStaging and event logs
+install -d -o "$tenant" -m 0755 "$work/home-tenant"
 . "$repo/yarn-plugin/jdk17-flags.sh"
 cluster_pids=()
 cfg_backup=""
@@ -335,7 +347,9 @@ submit() {  # runtime job name logfile: spark-submit as the tenant; echoes its e
     extra+=(--conf spark.python.use.daemon=false)
   fi
   # No SPARK_LOCAL_IP, spark.driver.host or bindAddress: in cluster mode the driver and executors pick their own.
-  (cd "$work/run" && runuser -u "$user" -- env -i PATH="$PATH" JAVA_HOME="$JAVA_HOME" HOME="$work/home" \
+  local who="$tenant" home="$work/home-tenant"
+  [ "$rt" = host ] && { who="$user"; home="$work/home"; }
+  (cd "$work/run" && runuser -u "$who" -- env -i PATH="$PATH" JAVA_HOME="$JAVA_HOME" HOME="$home" \
     HADOOP_CONF_DIR="$conf" YARN_CONF_DIR="$conf" SPARK_HOME="$SPARK_HOME" SPARK_CONF_DIR="$work/spark-conf" \
     PYSPARK_PYTHON="$python" \
     nice -n 5 "$SPARK_HOME/bin/spark-submit" --master yarn --deploy-mode cluster --name "$name" \
@@ -389,6 +403,12 @@ run_app() {  # runtime job run
     2>"$work/run/$rtsafe-$job-$n.check.err")" && pass=yes
   [ -n "$verdict" ] && echo "$verdict" >>"$records"
   [ "$pass" = yes ] || why+=("$(tr '\n' ';' <"$work/run/$rtsafe-$job-$n.check.err")")
+  # Whose containers they were: every container's stdout is written by the submitter (the tenant, outside the group).
+  local who="$tenant" c
+  [ "$rt" = host ] && who="$user"
+  for c in $(app_dir "$rt" "${app:-none}" | sed 's|$|/container_*|'); do
+    [ -e "$c/stdout" ] && [ "$(stat -c %U "$c/stdout")" != "$who" ] && { pass=no; why+=("$(basename "$c") ran as $(stat -c %U "$c/stdout"), not $who"); }
+  done
   left="$(wait_clean)"
   if [ -z "$left" ]; then clean=yes; else why+=("left behind: $(echo "$left" | tr '\n' ' ')"); fi
   results+=("$label|$job|$n|$secs|$pass|$clean|${app:-?}")
