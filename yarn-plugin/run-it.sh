@@ -33,7 +33,7 @@ for arg in "$@"; do
   case "$arg" in
     --allow-skip) allow_skip=1 ;;
     --unit-only) unit_only=1 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run-it.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
