@@ -534,7 +534,10 @@ def section_live(out):
             "and the NM RUNNING in it; `ds` = distributedshell, 2 containers, each seen sandboxed as alice; `mr-pi` "
             "= MapReduce pi, 2 maps and a reducer (the shuffle), the AM and every task seen in a sandbox; `kill`; "
             "`nm-restart` = NM stopped while a container runs, restarted, the container recovered and its exit "
-            "code 3 read; `cleanup` = no appcache left; `shutdown` = daemons stopped, no sandbox, state or mount "
+            "code 3 read; `spark-pi`, `spark-shuffle` = PySpark Pi and a shuffle job (2 M rows, groupBy and "
+            "reduceByKey) in cluster mode with 2 executors, the answer checked, the driver and both executors seen "
+            "in the sandbox, every container the submitter's, no per-application setting; "
+            "`cleanup` = no appcache left; `shutdown` = daemons stopped, no sandbox, state or mount "
             "left. `host` is YARN's DefaultContainerExecutor without a sandbox (submitted by `yarn`), in the same "
             "run. scripts/e2e-live.sh and docs/install.md §9 describe each check.", "",
             live.read_text().strip(), ""]
